@@ -1,0 +1,14 @@
+/*
+ * sessionspace.h — the whole public API of libsessionspace for users.
+ *
+ * One header per concept under sessionspace/; this one includes them all.
+ * Implementors of custom memory backends also include sessionspace/sys/backend.h.
+ */
+#ifndef SESSIONSPACE_H
+#define SESSIONSPACE_H
+
+#include "sessionspace/common.h"
+#include "sessionspace/source.h"
+#include "sessionspace/space.h"
+
+#endif /* SESSIONSPACE_H */

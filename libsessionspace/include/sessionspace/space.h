@@ -1,0 +1,190 @@
+/*
+ * sessionspace/space.h — virtual address spaces: page-table walks and the
+ * translation cache.
+ *
+ * An ss_space is one page-table root (CR3 / _KPROCESS.DirectoryTableBase) in one
+ * paging mode over one source. ss_space_walk() reports everything a walk saw (a
+ * `!pte`-like view); ss_translate() is the hot path and goes through the space's
+ * translation cache.
+ *
+ * Thread safety: an ss_space (and its cache) belongs to one thread at a time.
+ * Give each thread its own space over a shared ss_source; sources are safe to
+ * share for reads.
+ */
+#ifndef SESSIONSPACE_SPACE_H
+#define SESSIONSPACE_SPACE_H
+
+#include "common.h"
+#include "source.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_space ss_space;
+
+/*
+ * Outcome of a walk. Stable values; ss_xlat_state_name() gives the stable JSON
+ * names ("valid", "transition", "prototype", "pagefile", "demand_zero",
+ * "not_present", "bad_pfn", "read_error", "noncanonical").
+ */
+typedef enum ss_xlat_state {
+    SS_XLAT_VALID = 1,        /* present mapping; pa is set */
+    SS_XLAT_TRANSITION = 2,   /* Windows transition page: still in memory; pa is set */
+    SS_XLAT_PROTOTYPE = 3,    /* refers to a prototype PTE; proto_address is set */
+    SS_XLAT_PAGEFILE = 4,     /* paged out; pagefile_number / pagefile_offset are set */
+    SS_XLAT_DEMAND_ZERO = 5,  /* committed, never touched; reads as zeros once faulted */
+    SS_XLAT_NOT_PRESENT = 6,  /* not present, no software state (zero entry) */
+    SS_XLAT_BAD_PFN = 7,      /* an entry names a frame outside the source */
+    SS_XLAT_READ_ERROR = 8,   /* a paging-structure entry could not be read */
+    SS_XLAT_NONCANONICAL = 9  /* the VA is not canonical (or too wide) for the mode */
+} ss_xlat_state;
+
+/* Paging-structure levels, named as in the Intel SDM Vol. 3A ch. 4. */
+typedef enum ss_level {
+    SS_LEVEL_PTE = 1,   /* page table entry */
+    SS_LEVEL_PDE = 2,   /* page directory entry */
+    SS_LEVEL_PDPTE = 3, /* page-directory-pointer-table entry */
+    SS_LEVEL_PML4E = 4,
+    SS_LEVEL_PML5E = 5
+} ss_level;
+
+/* One paging-structure entry the walk read. */
+typedef struct ss_pte {
+    uint8_t level;  /* ss_level */
+    uint64_t pa;    /* physical address of the entry itself */
+    uint64_t value; /* the entry as read (32-bit modes: zero-extended) */
+} ss_pte;
+
+/* ss_xlat.flags */
+#define SS_XLAT_F_RW 0x1u         /* writable at every level (R/W bit set all the way) */
+#define SS_XLAT_F_US 0x2u         /* user-accessible at every level (U/S bit) */
+#define SS_XLAT_F_NX 0x4u         /* execute-disable set at some level */
+#define SS_XLAT_F_LARGE 0x8u      /* mapped by a large page (PS=1 at PDE/PDPTE) */
+#define SS_XLAT_F_HAS_PA 0x10u    /* pa holds a physical address */
+#define SS_XLAT_F_GLOBAL 0x20u    /* G bit of the leaf */
+
+/* The full result of a translation. */
+typedef struct ss_xlat {
+    uint64_t va;
+    uint64_t pa;          /* valid when flags & SS_XLAT_F_HAS_PA */
+    uint64_t page_size;   /* 4096, 2 MiB, 4 MiB, 1 GiB; 0 when nothing is mapped */
+    ss_xlat_state state;
+    uint32_t flags;       /* SS_XLAT_F_* */
+    uint8_t level;        /* level of the entry that decided the outcome (ss_level) */
+    uint8_t nentries;     /* entries[0 .. nentries-1], top level first */
+    ss_pte entries[5];
+    /* Windows software-PTE details, set according to state: */
+    uint32_t protection;      /* 5-bit MM protection of a software PTE */
+    uint32_t pagefile_number; /* SS_XLAT_PAGEFILE */
+    uint64_t pagefile_offset; /* SS_XLAT_PAGEFILE: byte offset in that paging file */
+    uint64_t proto_address;   /* SS_XLAT_PROTOTYPE: VA of the prototype PTE */
+} ss_xlat;
+
+/* Stable lowercase name of a state (see ss_xlat_state). */
+const char *ss_xlat_state_name(ss_xlat_state state);
+
+/* The ss_status matching a state: SS_OK for valid and transition pages. */
+ss_status ss_xlat_state_status(ss_xlat_state state);
+
+/*
+ * Windows software-PTE layouts. The position of PageFileLow in a not-present
+ * x64/PAE PTE moved in Windows 8: bits 1-4 before, bits 12-15 from then on.
+ */
+typedef enum ss_pte_layout {
+    SS_PTE_LAYOUT_WIN8 = 0, /* Windows 8 and later (default) */
+    SS_PTE_LAYOUT_WIN7 = 1  /* Windows XP / Vista / 7 */
+} ss_pte_layout;
+
+/* Options for ss_space_open(). Initialise with SS_SPACE_OPTIONS_INIT. */
+typedef struct ss_space_options {
+    unsigned version;          /* SS_SPACE_OPTIONS_VERSION */
+    ss_pte_layout pte_layout;
+    uint64_t proto_base;       /* x86 non-PAE only: MmProtopteBase for prototype addresses */
+    uint32_t cache_entries;    /* translation-cache size, rounded up to a power of two; 0 = default */
+    uint32_t no_cache;         /* 1: every ss_translate() walks the tables */
+    uint32_t no_pse;           /* x86 non-PAE: CR4.PSE clear, PS bits are ignored */
+    uint32_t no_nx;            /* PAE/x64: EFER.NXE clear, bit 63 is reserved-as-ignored */
+} ss_space_options;
+
+#define SS_SPACE_OPTIONS_VERSION 1
+#define SS_SPACE_OPTIONS_INIT { SS_SPACE_OPTIONS_VERSION, SS_PTE_LAYOUT_WIN8, 0, 0, 0, 0, 0 }
+
+/*
+ * Creates an address space over src rooted at dtb (a CR3 value; the low flag bits
+ * and, for x64, PCID bits 0-11 are ignored). mode SS_MODE_AUTO takes the mode from
+ * the source (ss_source_info / CPU notes). opts may be NULL for defaults.
+ * The source must outlive the space.
+ *
+ * Errors: SS_E_INVALID_ARG (NULL, bad mode, dtb not aligned for the mode),
+ * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NOMEM.
+ */
+ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb,
+                        const ss_space_options *opts, ss_space **out);
+
+/* Frees a space and its cache. NULL is a no-op. */
+void ss_space_close(ss_space *space);
+
+/* Switches the space to another page-table root; the cache keeps entries per root. */
+ss_status ss_space_set_dtb(ss_space *space, uint64_t dtb);
+
+/* The current root, the mode (never AUTO) and the source of a space. */
+uint64_t ss_space_dtb(const ss_space *space);
+ss_mode ss_space_mode(const ss_space *space);
+ss_source *ss_space_source(const ss_space *space);
+
+/*
+ * Walks the page tables for va, uncached, and fills *out with every entry read.
+ * Returns ss_xlat_state_status(out->state): SS_OK when out->pa is usable (valid or
+ * transition), else the specific reason (SS_E_NOT_PRESENT, SS_E_PAGEFILE, ...);
+ * *out is filled in every case except SS_E_INVALID_ARG.
+ */
+ss_status ss_space_walk(ss_space *space, uint64_t va, ss_xlat *out);
+
+/*
+ * Hot path: translates va to a physical address through the translation cache.
+ * SS_OK and *pa on success; otherwise the status of the walk (see ss_space_walk).
+ */
+ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa);
+
+/*
+ * Batch translation: for i < count, pas[i] and statuses[i] receive what
+ * ss_translate(vas[i]) would return (pas[i] = 0 when statuses[i] != SS_OK).
+ * Returns SS_OK when every address translated, SS_E_NOT_PRESENT-style codes are
+ * only per address; the call itself fails only with SS_E_INVALID_ARG.
+ * *ntranslated (optional) receives the number of SS_OK entries.
+ */
+ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count,
+                            uint64_t *pas, ss_status *statuses, size_t *ntranslated);
+
+/*
+ * Translates the pages of [va, va + npages * 4096) in order: pas[i] and statuses[i]
+ * for page i (va is rounded down to a page). Large pages are walked once.
+ */
+ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages,
+                             uint64_t *pas, ss_status *statuses, size_t *ntranslated);
+
+/*
+ * Reads len bytes of virtual memory at va. SS_OK only when all bytes were read;
+ * otherwise *nread (optional) tells how many leading bytes are valid and the
+ * status is the first failure (a translation status or a source read status).
+ */
+ss_status ss_space_read(ss_space *space, uint64_t va, void *buf, size_t len, size_t *nread);
+
+/* Cache counters since the space was opened or the counters were reset. */
+typedef struct ss_cache_stats {
+    uint64_t lookups, hits, misses, flushes;
+    uint32_t entries;     /* capacity in entries */
+    uint32_t entry_bytes; /* memory per entry */
+} ss_cache_stats;
+
+/* Drops every cached translation (all roots). */
+void ss_space_flush(ss_space *space);
+
+/* Reads (and with reset != 0, zeroes) the cache counters. */
+void ss_space_cache_stats(ss_space *space, ss_cache_stats *stats, int reset);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SESSIONSPACE_SPACE_H */

@@ -1,0 +1,18 @@
+/* crashdump backend: placeholder until its format reader lands (always declines). */
+#include "../core/internal.h"
+
+static bool crashdump_probe(const uint8_t *data, uint64_t size)
+{
+    (void)data;
+    (void)size;
+    return false;
+}
+
+static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+{
+    (void)ops;
+    (void)ctx;
+    return ss_fail(err, SS_E_UNSUPPORTED, "%s: the dmp reader is not built yet", file->path);
+}
+
+const ss_file_backend ss_crashdump_backend = {"dmp", SS_FORMAT_CRASHDUMP64, crashdump_probe, crashdump_open};

@@ -1,0 +1,18 @@
+/* lime backend: placeholder until its format reader lands (always declines). */
+#include "../core/internal.h"
+
+static bool lime_probe(const uint8_t *data, uint64_t size)
+{
+    (void)data;
+    (void)size;
+    return false;
+}
+
+static ss_status lime_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+{
+    (void)ops;
+    (void)ctx;
+    return ss_fail(err, SS_E_UNSUPPORTED, "%s: the lime reader is not built yet", file->path);
+}
+
+const ss_file_backend ss_lime_backend = {"lime", SS_FORMAT_LIME, lime_probe, lime_open};

@@ -1,0 +1,140 @@
+/*
+ * Internal declarations shared by the layers of libsessionspace. Not installed.
+ */
+#ifndef SS_INTERNAL_H
+#define SS_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "sessionspace.h"
+#include "sessionspace/sys/backend.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SS_LIKELY(x) (x)
+#define SS_UNLIKELY(x) (x)
+#define SS_PRINTF(a, b)
+#endif
+
+/* Fills err (if not NULL) and returns status, so callers can `return ss_fail(...)`. */
+ss_status ss_fail(ss_error *err, ss_status status, const char *fmt, ...) SS_PRINTF(3, 4);
+
+/* ---- sources -------------------------------------------------------------- */
+
+struct ss_source {
+    const ss_backend_ops *ops;
+    void *ctx;
+    ss_format format;
+    const ss_phys_range *ranges;
+    size_t nranges;
+    uint64_t max_pa;
+    /* When the backend is one flat mapping of [0, flat_size): walks read from it. */
+    const uint8_t *flat;
+    uint64_t flat_size;
+};
+
+/* True when [pa, pa + len) lies inside one of the source's ranges. */
+bool ss_source_holds(const ss_source *src, uint64_t pa, uint64_t len);
+
+/*
+ * Reads one naturally aligned paging entry (width 4 or 8 bytes) at pa.
+ * Returns SS_OK, SS_E_RANGE / SS_E_NO_PAGE (not in the source) or a read error.
+ */
+static inline ss_status ss_source_read_entry(ss_source *src, uint64_t pa, unsigned width,
+                                             uint64_t *value)
+{
+    if (SS_LIKELY(pa < src->flat_size && src->flat_size - pa >= width)) {
+        if (width == 8) {
+            uint64_t v;
+            memcpy(&v, src->flat + pa, 8);
+            *value = v;
+        } else {
+            uint32_t v;
+            memcpy(&v, src->flat + pa, 4);
+            *value = v;
+        }
+        return SS_OK;
+    }
+    if (src->flat) /* flat sources hold nothing past flat_size */
+        return SS_E_RANGE;
+    uint8_t b[8] = {0};
+    size_t n = 0;
+    ss_status st = src->ops->read(src->ctx, pa, b, width, &n);
+    if (st != SS_OK)
+        return st;
+    uint64_t v = 0;
+    memcpy(&v, b, width); /* little-endian host assumed (x86/ARM64 hosts) */
+    *value = v;
+    return SS_OK;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+/* A read-only mapping of a whole file. */
+typedef struct ss_file {
+    const char *path; /* owned copy */
+    int fd;
+    const uint8_t *data;
+    uint64_t size;
+} ss_file;
+
+/* Maps path read-only. Errors: NOT_FOUND, IS_DIR, EMPTY, IO, NOMEM. */
+ss_status ss_file_map(const char *path, ss_file *f, ss_error *err);
+void ss_file_unmap(ss_file *f);
+
+/*
+ * A built-in file backend: probe() says whether data looks like its format (only
+ * the first `size` bytes, at most the whole file, may be looked at); open() takes
+ * ownership of the mapped file on success (and only then).
+ */
+typedef struct ss_file_backend {
+    const char *prefix; /* "raw", "dmp", ... as in "raw:PATH" */
+    ss_format format;
+    bool (*probe)(const uint8_t *data, uint64_t size);
+    ss_status (*open)(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err);
+} ss_file_backend;
+
+/* The built-in backends, in probing order; raw (the fallback) is last. */
+extern const ss_file_backend ss_raw_backend;
+extern const ss_file_backend ss_crashdump_backend;
+extern const ss_file_backend ss_elf_backend;
+extern const ss_file_backend ss_kdump_backend;
+extern const ss_file_backend ss_lime_backend;
+
+/* ---- address spaces ------------------------------------------------------- */
+
+/* Per-mode walk parameters (mmu/walk.c). */
+typedef struct ss_walker {
+    ss_mode mode;
+    ss_pte_layout layout;
+    uint64_t proto_base;
+    bool pse; /* x86: 4 MiB pages honoured */
+    bool nx;  /* PAE/x64: bit 63 is execute-disable */
+} ss_walker;
+
+/* Initialises a walker for mode (not AUTO). */
+void ss_walker_init(ss_walker *w, ss_mode mode, const ss_space_options *opts);
+
+/* Root mask of a CR3 value for mode; false when dtb cannot be a root in this mode. */
+bool ss_walker_root(ss_mode mode, uint64_t dtb, uint64_t *root);
+
+/* Full walk (mmu/walk.c). Fills *out completely; returns the state. */
+ss_xlat_state ss_walk(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va, ss_xlat *out);
+
+struct ss_tcache; /* cache/tcache.h */
+
+struct ss_space {
+    ss_source *src;
+    ss_walker walker;
+    uint64_t dtb;  /* as given */
+    uint64_t root; /* physical address of the top-level table */
+    ss_space_options opts;
+    struct ss_tcache *cache; /* NULL when caching is off */
+};
+
+#endif /* SS_INTERNAL_H */

@@ -1,0 +1,259 @@
+/* Memory sources: opening by spec, and the checks every backend gets for free. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* Probing order: specific magics first; raw accepts anything and comes last. */
+static const ss_file_backend *const file_backends[] = {
+    &ss_crashdump_backend, &ss_elf_backend, &ss_kdump_backend, &ss_lime_backend, &ss_raw_backend,
+};
+#define N_FILE_BACKENDS (sizeof file_backends / sizeof file_backends[0])
+
+static const ss_file_backend *backend_by_prefix(const char *spec, size_t len)
+{
+    for (size_t i = 0; i < N_FILE_BACKENDS; i++) {
+        const char *p = file_backends[i]->prefix;
+        if (strlen(p) == len && memcmp(p, spec, len) == 0)
+            return file_backends[i];
+    }
+    return NULL;
+}
+
+ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!spec || !out)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: NULL %s", spec ? "out" : "spec");
+    if (!*spec)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: empty source spec");
+
+    const ss_file_backend *forced = NULL;
+    const char *path = spec;
+    const char *colon = strchr(spec, ':');
+    if (colon && colon != spec) {
+        forced = backend_by_prefix(spec, (size_t)(colon - spec));
+        if (forced)
+            path = colon + 1;
+        else if (!strchr(spec, '/') || strchr(spec, '/') > colon) {
+            /* "word:rest" with no slash before the colon: an unknown scheme, not a path */
+            return ss_fail(err, SS_E_UNSUPPORTED,
+                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime)",
+                           spec, (int)(colon - spec), spec);
+        }
+    }
+
+    ss_file file;
+    ss_status st = ss_file_map(path, &file, err);
+    if (st != SS_OK)
+        return st;
+
+    const ss_file_backend *be = forced;
+    for (size_t i = 0; !be && i < N_FILE_BACKENDS; i++)
+        if (file_backends[i]->probe(file.data, file.size))
+            be = file_backends[i];
+
+    const ss_backend_ops *ops = NULL;
+    void *ctx = NULL;
+    st = be->open(&file, &ops, &ctx, err);
+    if (st != SS_OK) {
+        ss_file_unmap(&file);
+        return st;
+    }
+    st = ss_source_from_backend(ops, ctx, be->format, out, err);
+    if (st != SS_OK && ops->close)
+        ops->close(ctx);
+    return st;
+}
+
+ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format,
+                                 ss_source **out, ss_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!ops || !out)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_from_backend: NULL %s", ops ? "out" : "ops");
+    if (ops->version == 0 || ops->version > SS_BACKEND_OPS_VERSION)
+        return ss_fail(err, SS_E_INVALID_ARG, "backend ops version %u not supported (this library: %u)",
+                       ops->version, SS_BACKEND_OPS_VERSION);
+    if (!ops->read || !ops->ranges)
+        return ss_fail(err, SS_E_INVALID_ARG, "backend '%s' lacks the required %s()",
+                       ops->name ? ops->name : "?", ops->read ? "ranges" : "read");
+
+    const ss_phys_range *ranges = NULL;
+    size_t n = 0;
+    ss_status st = ops->ranges(ctx, &ranges, &n);
+    if (st != SS_OK)
+        return ss_fail(err, st, "backend '%s': ranges() failed: %s", ops->name ? ops->name : "?",
+                       ss_strerror(st));
+    if (n && !ranges)
+        return ss_fail(err, SS_E_CORRUPT, "backend '%s': ranges() returned NULL with count %zu",
+                       ops->name ? ops->name : "?", n);
+    uint64_t max_pa = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t end = ranges[i].start + ranges[i].size;
+        if (ranges[i].size == 0 || end < ranges[i].start)
+            return ss_fail(err, SS_E_CORRUPT, "backend '%s': physical range %zu is empty or wraps",
+                           ops->name ? ops->name : "?", i);
+        if (i && ranges[i].start < max_pa)
+            return ss_fail(err, SS_E_CORRUPT,
+                           "backend '%s': physical ranges unsorted or overlapping at %#llx",
+                           ops->name ? ops->name : "?", (unsigned long long)ranges[i].start);
+        max_pa = end;
+    }
+
+    ss_source *src = calloc(1, sizeof *src);
+    if (!src)
+        return ss_fail(err, SS_E_NOMEM, "out of memory");
+    src->ops = ops;
+    src->ctx = ctx;
+    src->format = format;
+    src->ranges = ranges;
+    src->nranges = n;
+    src->max_pa = max_pa;
+    if (ops->flat) {
+        uint64_t fs = 0;
+        const uint8_t *flat = ops->flat(ctx, &fs);
+        /* Only trusted when it agrees with ranges(): one run starting at 0. */
+        if (flat && n == 1 && ranges[0].start == 0 && ranges[0].size == fs) {
+            src->flat = flat;
+            src->flat_size = fs;
+        }
+    }
+    *out = src;
+    return SS_OK;
+}
+
+void ss_source_close(ss_source *src)
+{
+    if (!src)
+        return;
+    if (src->ops->close)
+        src->ops->close(src->ctx);
+    free(src);
+}
+
+ss_format ss_source_format(const ss_source *src)
+{
+    return src ? src->format : SS_FORMAT_UNKNOWN;
+}
+
+uint64_t ss_source_max_pa(const ss_source *src)
+{
+    return src ? src->max_pa : 0;
+}
+
+bool ss_source_holds(const ss_source *src, uint64_t pa, uint64_t len)
+{
+    if (src->flat)
+        return pa < src->flat_size && src->flat_size - pa >= len;
+    size_t lo = 0, hi = src->nranges;
+    while (lo < hi) { /* first range whose end is above pa */
+        size_t mid = lo + (hi - lo) / 2;
+        const ss_phys_range *r = &src->ranges[mid];
+        if (r->start + r->size <= pa)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == src->nranges)
+        return false;
+    const ss_phys_range *r = &src->ranges[lo];
+    return pa >= r->start && r->start + r->size - pa >= len;
+}
+
+ss_status ss_source_read(ss_source *src, uint64_t pa, void *buf, size_t len, size_t *nread)
+{
+    size_t dummy;
+    if (!nread)
+        nread = &dummy;
+    *nread = 0;
+    if (!src || (!buf && len))
+        return SS_E_INVALID_ARG;
+    if (len == 0)
+        return SS_OK;
+    if (src->flat) {
+        if (pa >= src->flat_size)
+            return SS_E_RANGE;
+        uint64_t avail = src->flat_size - pa;
+        size_t n = avail < len ? (size_t)avail : len;
+        memcpy(buf, src->flat + pa, n);
+        *nread = n;
+        return n == len ? SS_OK : SS_E_RANGE;
+    }
+    ss_status st = src->ops->read(src->ctx, pa, buf, len, nread);
+    if (*nread > len) /* a misbehaving custom backend must not make us overrun */
+        *nread = len;
+    if (st == SS_OK && *nread != len)
+        st = SS_E_SHORT_READ;
+    return st;
+}
+
+ss_status ss_source_page(ss_source *src, uint64_t pfn, const uint8_t **page)
+{
+    if (!src || !page)
+        return SS_E_INVALID_ARG;
+    *page = NULL;
+    if (pfn > (UINT64_MAX >> SS_PAGE_SHIFT))
+        return SS_E_RANGE;
+    uint64_t pa = pfn << SS_PAGE_SHIFT;
+    if (src->flat) {
+        if (pa >= src->flat_size || src->flat_size - pa < SS_PAGE_SIZE)
+            return SS_E_RANGE;
+        *page = src->flat + pa;
+        return SS_OK;
+    }
+    if (!src->ops->page)
+        return SS_E_UNSUPPORTED;
+    ss_status st = SS_E_UNSUPPORTED;
+    const uint8_t *p = src->ops->page(src->ctx, pfn, &st);
+    if (!p)
+        return st == SS_OK ? SS_E_UNSUPPORTED : st;
+    *page = p;
+    return SS_OK;
+}
+
+ss_status ss_source_ranges(ss_source *src, const ss_phys_range **ranges, size_t *count)
+{
+    if (!src || !ranges || !count)
+        return SS_E_INVALID_ARG;
+    *ranges = src->ranges;
+    *count = src->nranges;
+    return SS_OK;
+}
+
+uint64_t ss_source_generation(ss_source *src)
+{
+    return src && src->ops->generation ? src->ops->generation(src->ctx) : 0;
+}
+
+ss_status ss_source_info(ss_source *src, ss_dump_info *info)
+{
+    if (!src || !info)
+        return SS_E_INVALID_ARG;
+    memset(info, 0, sizeof *info);
+    if (!src->ops->info)
+        return SS_OK;
+    return src->ops->info(src->ctx, info);
+}
+
+size_t ss_source_cpu_count(ss_source *src)
+{
+    return src && src->ops->cpu_count ? src->ops->cpu_count(src->ctx) : 0;
+}
+
+ss_status ss_source_cpu(ss_source *src, size_t i, ss_cpu_state *out)
+{
+    if (!src || !out || i >= ss_source_cpu_count(src) || !src->ops->cpu)
+        return SS_E_INVALID_ARG;
+    return src->ops->cpu(src->ctx, i, out);
+}
+
+ss_status ss_source_note(ss_source *src, const char *name, const char **data, size_t *len)
+{
+    if (!src || !name || !data || !len)
+        return SS_E_INVALID_ARG;
+    if (!src->ops->note)
+        return SS_E_NOT_FOUND;
+    return src->ops->note(src->ctx, name, data, len);
+}

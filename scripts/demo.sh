@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The main job on the built-in demo image: install what is missing, build, generate a
+# small x64 memory image with three page-table roots (System, a session-0 process, a
+# session-1 process) and show how one session-space VA translates under each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+out=build/demo; mkdir -p "$out"
+build/tests/support/ss-mkimage "$out/demo.raw" "$out/demo.txt"
+get() { awk -v k="$1" '$1 == k { print $2 }' "$out/demo.txt"; }
+cli=build/examples/sessionspace
+echo "== the demo image"
+"$cli" info "$out/demo.raw"
+va_session=$(get va_session)
+for who in system session0 session1; do
+  echo
+  echo "== session-space VA $va_session under the $who root ($(get dtb_$who))"
+  "$cli" vtop "$out/demo.raw" "$va_session" --dtb "$(get dtb_$who)" --mode x64 || true
+done
+echo
+echo "== a batch under the session-1 root: shared win32k page, transition, pagefile, demand-zero, kernel large page, user page"
+printf '%s\n' 'fffff99b`3c079010' 'fffff99b`3c07a123' 'fffff99b`3c07b000' 'fffff99b`3c07c000' \
+  "$(get va_kernel_large)" "$(get va_user)" | "$cli" vtop "$out/demo.raw" --batch - --dtb "$(get dtb_session1)" --mode x64
+echo
+echo "== the same, as JSON Lines"
+printf '%s\n' 'fffff99b`3c078000' 'fffff99b`3c07b000' | "$cli" vtop "$out/demo.raw" --batch - --dtb "$(get dtb_session1)" --mode x64 --json
