@@ -7,9 +7,20 @@
  * `!pte`-like view); ss_translate() is the hot path and goes through the space's
  * translation cache.
  *
- * Thread safety: an ss_space (and its cache) belongs to one thread at a time.
- * Give each thread its own space over a shared ss_source; sources are safe to
- * share for reads.
+ * Translation cache (cache/tcache.c): each space owns one, keyed by (page-table
+ * root, virtual page) and hashed with XXH3; it holds translations (one entry per
+ * 4 KiB, 2/4 MiB or 1 GiB page) and negative answers with their status (never
+ * SS_E_PT_READ, which may be a passing I/O failure), plus the frames of the page
+ * tables / page directories of the current root so that a miss costs one or two
+ * entry loads. Cached answers are always those an uncached walk would give: the
+ * cache is dropped when the source's generation changes (live sources), by
+ * ss_space_flush(), and answers are kept per root across ss_space_set_dtb().
+ * A walk of tables that change without a generation bump is not detected.
+ *
+ * Thread safety: an ss_space (and its cache) belongs to one thread at a time —
+ * lookups take no locks and allocate nothing. Give each thread its own space over
+ * a shared ss_source; sources are safe to share for reads (a live backend's
+ * generation() must then be thread-safe).
  */
 #ifndef SESSIONSPACE_SPACE_H
 #define SESSIONSPACE_SPACE_H
@@ -101,8 +112,9 @@ typedef struct ss_space_options {
     unsigned version;          /* SS_SPACE_OPTIONS_VERSION */
     ss_pte_layout pte_layout;
     uint64_t proto_base;       /* x86 non-PAE only: MmProtopteBase for prototype addresses */
-    uint32_t cache_entries;    /* translation-cache size, rounded up to a power of two; 0 = default */
-    uint32_t no_cache;         /* 1: every ss_translate() walks the tables */
+    uint32_t cache_entries;    /* translation-cache entries (16 bytes each), rounded up to a power
+                                  of two; 0 = default (65,536); more than 2^28 is invalid */
+    uint32_t no_cache;         /* 1: no cache at all; every ss_translate() walks every level */
     uint32_t no_pse;           /* x86 non-PAE: CR4.PSE clear, PS bits are ignored */
     uint32_t no_nx;            /* PAE/x64: EFER.NXE clear, bit 63 is reserved-as-ignored */
 } ss_space_options;
@@ -125,7 +137,11 @@ ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb,
 /* Frees a space and its cache. NULL is a no-op. */
 void ss_space_close(ss_space *space);
 
-/* Switches the space to another page-table root; the cache keeps entries per root. */
+/*
+ * Switches the space to another page-table root. Cached answers are kept per
+ * root (switching back finds them again) and never answer for another root.
+ * Errors: SS_E_INVALID_ARG (NULL, dtb not a root in this mode).
+ */
 ss_status ss_space_set_dtb(ss_space *space, uint64_t dtb);
 
 /* The current root, the mode (never AUTO) and the source of a space. */
@@ -149,17 +165,24 @@ ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa);
 
 /*
  * Batch translation: for i < count, pas[i] and statuses[i] receive what
- * ss_translate(vas[i]) would return (pas[i] = 0 when statuses[i] != SS_OK).
- * Returns SS_OK when every address translated, SS_E_NOT_PRESENT-style codes are
- * only per address; the call itself fails only with SS_E_INVALID_ARG.
- * *ntranslated (optional) receives the number of SS_OK entries.
+ * ss_translate(vas[i]) would return (pas[i] = 0 when statuses[i] != SS_OK);
+ * failures are reported per address only. *ntranslated (optional) receives the
+ * number of SS_OK entries. The generation is checked once per call.
+ * Returns SS_OK unless arguments are invalid (SS_E_INVALID_ARG: NULL space, or
+ * NULL arrays with count > 0).
  */
 ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count,
                             uint64_t *pas, ss_status *statuses, size_t *ntranslated);
 
 /*
  * Translates the pages of [va, va + npages * 4096) in order: pas[i] and statuses[i]
- * for page i (va is rounded down to a page). Large pages are walked once.
+ * for page i (va is rounded down to a page), each what ss_translate() would return
+ * for that page; *ntranslated (optional) receives the number of SS_OK pages.
+ * A large page, or a region an upper-level entry makes absent, is walked once; 4 KiB
+ * pages of one page table cost one entry load each. Does not fill the translation
+ * cache (a scan would evict the working set), only the paging-structure cache.
+ * Returns SS_OK unless arguments are invalid (SS_E_INVALID_ARG: NULL space, or
+ * NULL arrays with npages > 0).
  */
 ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages,
                              uint64_t *pas, ss_status *statuses, size_t *ntranslated);
@@ -175,13 +198,13 @@ ss_status ss_space_read(ss_space *space, uint64_t va, void *buf, size_t len, siz
 typedef struct ss_cache_stats {
     uint64_t lookups, hits, misses, flushes;
     uint32_t entries;     /* capacity in entries */
-    uint32_t entry_bytes; /* memory per entry */
+    uint32_t entry_bytes; /* memory per entry (16) */
 } ss_cache_stats;
 
-/* Drops every cached translation (all roots). */
+/* Drops every cached translation (all roots) and the paging-structure cache. */
 void ss_space_flush(ss_space *space);
 
-/* Reads (and with reset != 0, zeroes) the cache counters. */
+/* Reads (and with reset != 0, zeroes) the cache counters; all zero without a cache. */
 void ss_space_cache_stats(ss_space *space, ss_cache_stats *stats, int reset);
 
 #ifdef __cplusplus

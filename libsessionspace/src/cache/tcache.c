@@ -1,36 +1,104 @@
 /*
- * Translation cache: direct-mapped table keyed by (root, virtual page number),
- * hashed with XXH3. Holds both translations and negative answers (their status),
- * and is dropped whole when the source's generation changes.
+ * Translation cache: the hot path of ss_translate().
+ *
+ * Layout. An open-addressed table of 16-byte entries, power-of-two sized, probed
+ * linearly over at most TC_PROBES slots from XXH3(key). A key packs
+ *   region number (VA bits above the entry's page size, at most 45 bits) << 10
+ *   | root id (1..255, a per-cache number for each page-table root seen) << 2
+ *   | size class (4 KiB, 2 MiB / 4 MiB, 1 GiB),
+ * so a key is exact (no hash-only matches) and never 0 (0 marks an empty slot).
+ * The value is the physical base of the page (low 12 bits 0) for SS_OK, or the
+ * negated ss_status of a failed walk (always below 4096). One entry of a larger
+ * class answers for every VA of its 2 MiB / 4 MiB / 1 GiB page; lookups probe the
+ * 4 KiB class first and the larger classes only when entries of them exist.
+ *
+ * What is cached. An answer is cached for the region whose VAs read exactly the
+ * same entries: a page for a mapping (a large page only when the source holds the
+ * whole page, otherwise its 4 KiB frame), the region of the deciding entry for a
+ * negative answer (capped to the largest class). SS_E_PT_READ (an I/O failure that
+ * may go away) and SS_E_NONCANONICAL (decided without reading) are never cached.
+ *
+ * Invalidation. The whole cache (and the paging-structure cache) is dropped when
+ * the source's generation() changes — checked on every call when the backend has
+ * one — and by ss_space_flush(). A DTB change selects another root id, so answers
+ * of one root never answer for another; the paging-structure cache, which holds
+ * frames of the current root only, is cleared when the root changes.
+ *
+ * Threads. A cache belongs to its ss_space and is used without locks: one space
+ * (or one space per thread) at a time. Sources are shared read-only; a live
+ * backend's generation() must be callable from several threads.
  */
 #include <stdlib.h>
+
+#define XXH_INLINE_ALL /* the 8-byte XXH3 path inlined into the hot path */
 #include <xxhash.h>
 
 #include "tcache.h"
 
 #define DEFAULT_ENTRIES (1u << 16)
+#define MAX_ENTRIES (1u << 28)
+#define TC_PROBES 4u
+#define TC_MAX_ROOTS 255u
+#define TC_CLASSES 3u
+#define TC_CODE_MASK 0xfffull
 
 typedef struct tc_entry {
-    uint64_t root_vpn_tag; /* XXH3 of (root, vpn) | 1, 0 = empty */
-    uint64_t vpn;
-    uint64_t root;
-    uint64_t pa_page;
-    int32_t status;
+    uint64_t key; /* 0: empty */
+    uint64_t val; /* page base (SS_OK) or -status */
 } tc_entry;
 
 struct ss_tcache {
     tc_entry *slots;
-    uint32_t mask;
+    uint64_t mask;
+    uint64_t va_mask;                /* the mode's significant VA bits */
+    uint8_t class_shift[TC_CLASSES]; /* log2 of each class's page size */
+    unsigned nclasses;
+    unsigned classes_used;           /* bit k: an entry of class k may exist */
+    uint64_t root_bits;              /* current root id << 2 */
+    uint64_t root;                   /* current root */
+    uint64_t roots[TC_MAX_ROOTS];    /* roots[i] has id i + 1 */
+    unsigned nroots;
+    uint64_t (*gen_fn)(void *ctx);   /* the source's generation(), NULL when static */
+    void *gen_ctx;
     uint64_t generation;
-    ss_cache_stats stats;
+    uint64_t hits, misses, flushes;
+    uint32_t entries;
+    ss_pwc pwc; /* paging-structure cache of the current root */
 };
 
-ss_status ss_tcache_new(uint32_t entries, uint64_t generation, ss_tcache **out)
+static void tc_clear(ss_tcache *c)
+{
+    memset(c->slots, 0, ((size_t)c->mask + 1) * sizeof *c->slots);
+    c->classes_used = 0;
+    ss_pwc_clear(&c->pwc);
+    c->flushes++;
+}
+
+static void tc_select_root(ss_tcache *c, uint64_t root)
+{
+    unsigned i;
+    for (i = 0; i < c->nroots; i++)
+        if (c->roots[i] == root)
+            break;
+    if (i == c->nroots) {
+        if (c->nroots == TC_MAX_ROOTS) { /* ids exhausted: start over */
+            tc_clear(c);
+            c->nroots = 0;
+            i = 0;
+        }
+        c->roots[c->nroots++] = root;
+    }
+    c->root = root;
+    c->root_bits = (uint64_t)(i + 1) << 2;
+}
+
+ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint32_t entries,
+                        ss_tcache **out)
 {
     uint32_t n = entries ? entries : DEFAULT_ENTRIES;
-    if (n > (1u << 28))
+    if (n > MAX_ENTRIES)
         return SS_E_INVALID_ARG;
-    uint32_t p = 1;
+    uint32_t p = TC_PROBES;
     while (p < n)
         p <<= 1;
     ss_tcache *c = calloc(1, sizeof *c);
@@ -42,9 +110,20 @@ ss_status ss_tcache_new(uint32_t entries, uint64_t generation, ss_tcache **out)
         return SS_E_NOMEM;
     }
     c->mask = p - 1;
-    c->generation = generation;
-    c->stats.entries = p;
-    c->stats.entry_bytes = sizeof(tc_entry);
+    c->entries = p;
+    unsigned va_bits = ss_walker_va_bits(w);
+    c->va_mask = va_bits >= 64 ? ~0ull : (1ull << va_bits) - 1;
+    /* Classes: 4 KiB and the large-page sizes of the mode (PDE, and PDPTE below 5-level x86-64 too). */
+    c->class_shift[0] = SS_PAGE_SHIFT;
+    c->class_shift[1] = (uint8_t)ss_walker_level_shift(w, SS_LEVEL_PDE);
+    c->nclasses = 2;
+    if (ss_walker_levels(w) >= 3)
+        c->class_shift[c->nclasses++] = (uint8_t)ss_walker_level_shift(w, SS_LEVEL_PDPTE);
+    c->gen_fn = src->ops->generation;
+    c->gen_ctx = src->ctx;
+    c->generation = c->gen_fn ? c->gen_fn(c->gen_ctx) : 0;
+    ss_pwc_clear(&c->pwc);
+    tc_select_root(c, root);
     *out = c;
     return SS_OK;
 }
@@ -57,55 +136,160 @@ void ss_tcache_free(ss_tcache *c)
     free(c);
 }
 
-static void tcache_clear(ss_tcache *c)
+void ss_tcache_set_root(ss_tcache *c, uint64_t root)
 {
-    memset(c->slots, 0, ((size_t)c->mask + 1) * sizeof *c->slots);
-    c->stats.flushes++;
+    if (root == c->root)
+        return;
+    ss_pwc_clear(&c->pwc);
+    tc_select_root(c, root);
 }
 
-/* Negative answers that depend only on the tables (not on a read failing) are cacheable. */
-static bool cacheable(ss_status st)
+/* Drops everything when a live source says its contents may have changed. */
+static inline void tc_check_generation(ss_tcache *c)
 {
-    return st != SS_E_PT_READ;
+    if (c->gen_fn) {
+        uint64_t g = c->gen_fn(c->gen_ctx);
+        if (SS_UNLIKELY(g != c->generation)) {
+            tc_clear(c);
+            c->generation = g;
+        }
+    }
+}
+
+static inline uint64_t tc_key(const ss_tcache *c, uint64_t va, unsigned k)
+{
+    return (((va & c->va_mask) >> c->class_shift[k]) << 10) | c->root_bits | k;
+}
+
+static inline uint64_t tc_hash(uint64_t key)
+{
+    return XXH3_64bits(&key, sizeof key);
+}
+
+static inline ss_status tc_decode(const tc_entry *e, unsigned shift, uint64_t va, uint64_t *pa)
+{
+    if (SS_LIKELY((e->val & TC_CODE_MASK) == 0)) {
+        *pa = e->val | (va & ((1ull << shift) - 1));
+        return SS_OK;
+    }
+    *pa = 0;
+    return (ss_status)-(int)(e->val & TC_CODE_MASK);
+}
+
+/* Probes class k for va: the slot holding its entry, or NULL. */
+static const tc_entry *tc_find(const ss_tcache *c, uint64_t va, unsigned k)
+{
+    uint64_t key = tc_key(c, va, k), i = tc_hash(key);
+    for (unsigned p = 0; p < TC_PROBES; p++) {
+        const tc_entry *e = &c->slots[(i + p) & c->mask];
+        if (e->key == key)
+            return e;
+        if (e->key == 0)
+            break;
+    }
+    return NULL;
+}
+
+/*
+ * Caches the answer r (status st) of a walk of va. Only entries are ever
+ * overwritten, never emptied (outside a full clear), so a probe that stops at an
+ * empty slot cannot miss an entry placed further on.
+ */
+static void tc_insert(ss_tcache *c, const ss_walker *w, ss_source *src, uint64_t va,
+                      const ss_walk_result *r, ss_status st)
+{
+    unsigned shift;
+    if (st == SS_E_PT_READ || st == SS_E_NONCANONICAL)
+        return;
+    if (st == SS_OK) {
+        shift = SS_PAGE_SHIFT;
+        if (r->page_size > SS_PAGE_SIZE &&
+            ss_source_holds(src, r->pa & ~(r->page_size - 1), r->page_size))
+            shift = r->page_size == (1ull << 30) ? 30 : r->page_size == (4ull << 20) ? 22 : 21;
+    } else if (r->page_size) {
+        shift = SS_PAGE_SHIFT; /* a frame outside the source: other frames of a large page may be inside */
+    } else {
+        shift = ss_walker_level_shift(w, r->level);
+    }
+    unsigned k = 0;
+    while (k + 1 < c->nclasses && c->class_shift[k + 1] <= shift)
+        k++;
+    uint64_t key = tc_key(c, va, k), i = tc_hash(key);
+    uint64_t val = st == SS_OK ? r->pa & ~((1ull << c->class_shift[k]) - 1) : (uint64_t)-(int64_t)st;
+    tc_entry *slot = &c->slots[i & c->mask]; /* all probed slots taken: replace the first */
+    for (unsigned p = 0; p < TC_PROBES; p++) {
+        tc_entry *e = &c->slots[(i + p) & c->mask];
+        if (e->key == 0 || e->key == key) {
+            slot = e;
+            break;
+        }
+    }
+    slot->key = key;
+    slot->val = val;
+    c->classes_used |= 1u << k;
+}
+
+static ss_status translate_uncached(ss_space *space, uint64_t va, ss_pwc *pwc, ss_walk_result *r,
+                                    uint64_t *pa)
+{
+    ss_status st =
+        ss_xlat_state_status(ss_walk_fast(&space->walker, space->src, space->root, va, pwc, r));
+    *pa = st == SS_OK ? r->pa : 0;
+    return st;
+}
+
+/* Lookup in the larger classes, then a walk through the paging-structure cache. */
+static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa)
+{
+    for (unsigned k = 1; k < c->nclasses; k++) {
+        if (!(c->classes_used & (1u << k)))
+            continue;
+        const tc_entry *e = tc_find(c, va, k);
+        if (e) {
+            c->hits++;
+            return tc_decode(e, c->class_shift[k], va, pa);
+        }
+    }
+    c->misses++;
+    ss_walk_result r;
+    ss_status st = translate_uncached(space, va, &c->pwc, &r, pa);
+    tc_insert(c, &space->walker, space->src, va, &r, st);
+    return st;
+}
+
+static inline ss_status translate_cached(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa)
+{
+    uint64_t key = tc_key(c, va, 0), i = tc_hash(key);
+    const tc_entry *e = &c->slots[i & c->mask];
+    if (SS_LIKELY(e->key == key)) {
+        c->hits++;
+        return tc_decode(e, SS_PAGE_SHIFT, va, pa);
+    }
+    if (e->key != 0) { /* rest of the probe window */
+        for (unsigned p = 1; p < TC_PROBES; p++) {
+            e = &c->slots[(i + p) & c->mask];
+            if (e->key == key) {
+                c->hits++;
+                return tc_decode(e, SS_PAGE_SHIFT, va, pa);
+            }
+            if (e->key == 0)
+                break;
+        }
+    }
+    return translate_miss(space, c, va, pa);
 }
 
 ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa)
 {
-    if (!space || !pa)
+    if (SS_UNLIKELY(!space || !pa))
         return SS_E_INVALID_ARG;
     ss_tcache *c = space->cache;
-    ss_xlat x;
     if (!c) {
-        ss_status st = ss_xlat_state_status(ss_walk(&space->walker, space->src, space->root, va, &x));
-        *pa = st == SS_OK ? x.pa : 0;
-        return st;
+        ss_walk_result r;
+        return translate_uncached(space, va, NULL, &r, pa);
     }
-    uint64_t gen = ss_source_generation(space->src);
-    if (SS_UNLIKELY(gen != c->generation)) {
-        tcache_clear(c);
-        c->generation = gen;
-    }
-    uint64_t vpn = va >> SS_PAGE_SHIFT;
-    uint64_t key[2] = {space->root, vpn};
-    uint64_t h = XXH3_64bits(key, sizeof key);
-    tc_entry *e = &c->slots[h & c->mask];
-    c->stats.lookups++;
-    if (e->root_vpn_tag == (h | 1) && e->vpn == vpn && e->root == space->root) {
-        c->stats.hits++;
-        *pa = e->status == SS_OK ? e->pa_page | (va & (SS_PAGE_SIZE - 1)) : 0;
-        return (ss_status)e->status;
-    }
-    c->stats.misses++;
-    ss_status st = ss_xlat_state_status(ss_walk(&space->walker, space->src, space->root, va, &x));
-    if (cacheable(st)) {
-        e->root_vpn_tag = h | 1;
-        e->vpn = vpn;
-        e->root = space->root;
-        e->pa_page = st == SS_OK ? x.pa & ~(uint64_t)(SS_PAGE_SIZE - 1) : 0;
-        e->status = st;
-    }
-    *pa = st == SS_OK ? x.pa : 0;
-    return st;
+    tc_check_generation(c);
+    return translate_cached(space, c, va, pa);
 }
 
 ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, uint64_t *pas,
@@ -114,8 +298,13 @@ ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, 
     if (!space || (count && (!vas || !pas || !statuses)))
         return SS_E_INVALID_ARG;
     size_t ok = 0;
+    ss_tcache *c = space->cache;
+    if (c)
+        tc_check_generation(c); /* once per call: the batch sees one generation */
     for (size_t i = 0; i < count; i++) {
-        statuses[i] = ss_translate(space, vas[i], &pas[i]);
+        ss_walk_result r;
+        statuses[i] = c ? translate_cached(space, c, vas[i], &pas[i])
+                        : translate_uncached(space, vas[i], NULL, &r, &pas[i]);
         ok += statuses[i] == SS_OK;
     }
     if (ntranslated)
@@ -123,16 +312,54 @@ ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, 
     return SS_OK;
 }
 
+/*
+ * Number of pages, from the page at va on, that read the same entries as va's
+ * walk (r): the rest of a large page the source holds whole, or of the region of
+ * the entry that decided a negative answer; 1 otherwise.
+ */
+static uint64_t same_walk_pages(const ss_walker *w, ss_source *src, uint64_t va,
+                                const ss_walk_result *r, ss_status st)
+{
+    uint64_t size;
+    if (st == SS_E_PT_READ || st == SS_E_NONCANONICAL)
+        return 1;
+    if (st == SS_OK)
+        size = r->page_size > SS_PAGE_SIZE &&
+                       ss_source_holds(src, r->pa & ~(r->page_size - 1), r->page_size)
+                   ? r->page_size
+                   : SS_PAGE_SIZE;
+    else
+        size = r->page_size ? SS_PAGE_SIZE : 1ull << ss_walker_level_shift(w, r->level);
+    return ((~va & (size - 1)) >> SS_PAGE_SHIFT) + 1; /* no overflow at the top of the VA space */
+}
+
 ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64_t *pas,
                              ss_status *statuses, size_t *ntranslated)
 {
     if (!space || (npages && (!pas || !statuses)))
         return SS_E_INVALID_ARG;
+    ss_pwc local, *pwc = &local;
+    if (space->cache) {
+        tc_check_generation(space->cache);
+        pwc = &space->cache->pwc;
+    } else if (npages) {
+        ss_pwc_clear(&local); /* walks within this call share their upper levels */
+    }
     size_t ok = 0;
-    uint64_t base = va & ~(uint64_t)(SS_PAGE_SIZE - 1);
-    for (size_t i = 0; i < npages; i++) {
-        statuses[i] = ss_translate(space, base + ((uint64_t)i << SS_PAGE_SHIFT), &pas[i]);
-        ok += statuses[i] == SS_OK;
+    uint64_t cur = va & ~(uint64_t)(SS_PAGE_SIZE - 1);
+    for (size_t i = 0; i < npages;) {
+        ss_walk_result r;
+        uint64_t pa;
+        ss_status st = translate_uncached(space, cur, pwc, &r, &pa);
+        uint64_t n = same_walk_pages(&space->walker, space->src, cur, &r, st);
+        if (n > npages - i)
+            n = npages - i;
+        for (uint64_t j = 0; j < n; j++, i++) {
+            pas[i] = st == SS_OK ? pa + (j << SS_PAGE_SHIFT) : 0;
+            statuses[i] = st;
+        }
+        ok += st == SS_OK ? (size_t)n : 0;
+        cur += n << SS_PAGE_SHIFT;
     }
     if (ntranslated)
         *ntranslated = ok;
@@ -142,7 +369,7 @@ ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64
 void ss_space_flush(ss_space *space)
 {
     if (space && space->cache)
-        tcache_clear(space->cache);
+        tc_clear(space->cache);
 }
 
 void ss_space_cache_stats(ss_space *space, ss_cache_stats *stats, int reset)
@@ -150,13 +377,15 @@ void ss_space_cache_stats(ss_space *space, ss_cache_stats *stats, int reset)
     if (!space || !stats)
         return;
     memset(stats, 0, sizeof *stats);
-    if (!space->cache)
+    ss_tcache *c = space->cache;
+    if (!c)
         return;
-    *stats = space->cache->stats;
-    if (reset) {
-        uint32_t entries = space->cache->stats.entries, eb = space->cache->stats.entry_bytes;
-        memset(&space->cache->stats, 0, sizeof space->cache->stats);
-        space->cache->stats.entries = entries;
-        space->cache->stats.entry_bytes = eb;
-    }
+    stats->lookups = c->hits + c->misses;
+    stats->hits = c->hits;
+    stats->misses = c->misses;
+    stats->flushes = c->flushes;
+    stats->entries = c->entries;
+    stats->entry_bytes = sizeof(tc_entry);
+    if (reset)
+        c->hits = c->misses = c->flushes = 0;
 }

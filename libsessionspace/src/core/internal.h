@@ -126,6 +126,46 @@ bool ss_walker_root(ss_mode mode, uint64_t dtb, uint64_t *root);
 /* Full walk (mmu/walk.c). Fills *out completely; returns the state. */
 ss_xlat_state ss_walk(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va, ss_xlat *out);
 
+/* Geometry of a walker's mode: top level, significant VA bits, VA bit where level's index starts. */
+unsigned ss_walker_levels(const ss_walker *w);
+unsigned ss_walker_va_bits(const ss_walker *w);
+unsigned ss_walker_level_shift(const ss_walker *w, unsigned level);
+
+/*
+ * Paging-structure cache (mmu/walk.c), for one root: the frame of the page table
+ * serving a 2 MiB (x86: 4 MiB) region and of the page directory serving a 1 GiB
+ * region, so a walk that misses the translation cache in a known region costs one
+ * or two entry loads instead of four. Direct-mapped; tags are VA >> region shift.
+ * Invalid after a root change, a flush or a generation change: ss_pwc_clear().
+ */
+#define SS_PWC_PT_SLOTS 512u
+#define SS_PWC_PD_SLOTS 64u
+typedef struct ss_pwc_slot {
+    uint64_t tag;
+    uint64_t table; /* frame of the table; bit 0: reached through a transition entry */
+} ss_pwc_slot;
+typedef struct ss_pwc {
+    ss_pwc_slot pt[SS_PWC_PT_SLOTS]; /* level-1 tables, tag va >> shift[PDE] */
+    ss_pwc_slot pd[SS_PWC_PD_SLOTS]; /* level-2 tables, tag va >> shift[PDPTE] */
+} ss_pwc;
+void ss_pwc_clear(ss_pwc *c);
+
+/* What the hot path keeps of a walk; the same values ss_walk() puts in ss_xlat. */
+typedef struct ss_walk_result {
+    uint64_t pa;        /* ss_xlat.pa */
+    uint64_t page_size; /* ss_xlat.page_size */
+    ss_xlat_state state;
+    uint8_t level;      /* ss_xlat.level: the level whose entry decided */
+} ss_walk_result;
+
+/*
+ * Lean walk (mmu/walk.c): the same state, pa, page_size and level as ss_walk(),
+ * without recording entries. pwc (optional) is used and filled; it must belong
+ * to this root and generation.
+ */
+ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va,
+                           ss_pwc *pwc, ss_walk_result *r);
+
 struct ss_tcache; /* cache/tcache.h */
 
 struct ss_space {

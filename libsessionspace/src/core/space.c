@@ -63,7 +63,7 @@ ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_spa
     s->root = root;
     ss_walker_init(&s->walker, mode, &s->opts);
     if (!s->opts.no_cache) {
-        ss_status st = ss_tcache_new(s->opts.cache_entries, ss_source_generation(src), &s->cache);
+        ss_status st = ss_tcache_new(&s->walker, src, root, s->opts.cache_entries, &s->cache);
         if (st != SS_OK) {
             free(s);
             return st;
@@ -88,6 +88,8 @@ ss_status ss_space_set_dtb(ss_space *space, uint64_t dtb)
         return SS_E_INVALID_ARG;
     space->dtb = dtb;
     space->root = root;
+    if (space->cache)
+        ss_tcache_set_root(space->cache, root);
     return SS_OK;
 }
 

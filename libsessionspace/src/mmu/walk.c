@@ -163,6 +163,13 @@ static uint64_t large_base(ss_mode mode, unsigned level, uint64_t e, uint64_t *s
     return e & 0x000FFFFFFFE00000ull;
 }
 
+/* The state of a mapping whose 4 KiB frame is at pa: BAD_PFN unless the source holds it. */
+static ss_xlat_state leaf_state(ss_source *src, uint64_t pa, ss_xlat_state state)
+{
+    return ss_source_holds(src, pa & ~(uint64_t)(SS_PAGE_SIZE - 1), SS_PAGE_SIZE) ? state
+                                                                                 : SS_XLAT_BAD_PFN;
+}
+
 static ss_xlat_state finish_mapping(ss_source *src, ss_xlat *out, uint64_t base, uint64_t size,
                                     ss_xlat_state state)
 {
@@ -170,10 +177,7 @@ static ss_xlat_state finish_mapping(ss_source *src, ss_xlat *out, uint64_t base,
     out->page_size = size;
     out->flags |= SS_XLAT_F_HAS_PA;
     /* The frame the VA lands in must be memory the source holds. */
-    if (!ss_source_holds(src, out->pa & ~(uint64_t)(SS_PAGE_SIZE - 1), SS_PAGE_SIZE))
-        state = SS_XLAT_BAD_PFN;
-    out->state = state;
-    return state;
+    return out->state = leaf_state(src, out->pa, state);
 }
 
 ss_xlat_state ss_walk(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va, ss_xlat *out)
@@ -230,4 +234,118 @@ ss_xlat_state ss_walk(const ss_walker *w, ss_source *src, uint64_t root, uint64_
         table = e & m->pfn_mask;
     }
     return out->state = SS_XLAT_READ_ERROR; /* not reached: level 1 always returns */
+}
+
+/* ---- lean walk for the hot path --------------------------------------------------- */
+
+unsigned ss_walker_levels(const ss_walker *w)
+{
+    return modes[w->mode].levels;
+}
+
+unsigned ss_walker_va_bits(const ss_walker *w)
+{
+    return modes[w->mode].va_bits;
+}
+
+unsigned ss_walker_level_shift(const ss_walker *w, unsigned level)
+{
+    const mode_desc *m = &modes[w->mode];
+    return level >= 1 && level <= m->levels ? m->shift[level] : SS_PAGE_SHIFT;
+}
+
+void ss_pwc_clear(ss_pwc *c)
+{
+    /* All-ones is never a tag: a tag is a VA shifted right by at least 21 bits. */
+    memset(c, 0xff, sizeof *c);
+}
+
+/* Remembers that the level-`next` table for va's region is `table` (bit 0: in transition). */
+static void pwc_store(ss_pwc *c, const mode_desc *m, unsigned next, uint64_t va, uint64_t table,
+                      bool in_transition)
+{
+    if (next == SS_LEVEL_PTE) {
+        uint64_t tag = va >> m->shift[SS_LEVEL_PDE];
+        c->pt[tag & (SS_PWC_PT_SLOTS - 1)] = (ss_pwc_slot){tag, table | in_transition};
+    } else if (next == SS_LEVEL_PDE) {
+        uint64_t tag = va >> m->shift[SS_LEVEL_PDPTE];
+        c->pd[tag & (SS_PWC_PD_SLOTS - 1)] = (ss_pwc_slot){tag, table | in_transition};
+    }
+}
+
+/*
+ * Same decisions as ss_walk() (same tables, same software-PTE decoding, same
+ * frame check), keeping only what ss_translate() needs. With a paging-structure
+ * cache the walk starts at the page table or page directory remembered for va's
+ * 2 MiB / 1 GiB region, as the TLB's paging-structure caches do (SDM 4.10.3);
+ * tables are 4 KiB aligned, so bit 0 of a cached frame carries "reached through
+ * an entry in transition".
+ */
+ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va,
+                           ss_pwc *pwc, ss_walk_result *r)
+{
+    const mode_desc *m = &modes[w->mode];
+    r->pa = 0;
+    r->page_size = 0;
+    r->level = m->levels;
+    if (!canonical(m, va))
+        return r->state = SS_XLAT_NONCANONICAL;
+
+    uint64_t table = root;
+    bool in_transition = false;
+    unsigned level = m->levels;
+    if (pwc) {
+        uint64_t tag = va >> m->shift[SS_LEVEL_PDE];
+        const ss_pwc_slot *s = &pwc->pt[tag & (SS_PWC_PT_SLOTS - 1)];
+        if (s->tag == tag && level > SS_LEVEL_PTE) {
+            level = SS_LEVEL_PTE;
+        } else if (level > SS_LEVEL_PDE) {
+            tag = va >> m->shift[SS_LEVEL_PDPTE];
+            s = &pwc->pd[tag & (SS_PWC_PD_SLOTS - 1)];
+            if (s->tag == tag)
+                level = SS_LEVEL_PDE;
+        }
+        if (level != m->levels) {
+            table = s->table & ~(uint64_t)1;
+            in_transition = s->table & 1;
+        }
+    }
+    for (;; level--) {
+        uint64_t epa = table + ((va >> m->shift[level]) & m->index_mask[level]) * m->width;
+        uint64_t e = 0;
+        r->level = (uint8_t)level;
+        ss_status st = ss_source_read_entry(src, epa, m->width, &e);
+        if (st != SS_OK)
+            return r->state = (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN
+                                                                      : SS_XLAT_READ_ERROR;
+        uint64_t size = SS_PAGE_SIZE, base;
+        if (!(e & PTE_P)) {
+            if ((e & (MM_PROTOTYPE | MM_TRANSITION)) != MM_TRANSITION) {
+                ss_xlat scratch; /* decode_software's details are not needed here */
+                return r->state = decode_software(w, e, &scratch);
+            }
+            if (level > SS_LEVEL_PTE) { /* a table in transition: walk on, as ss_walk */
+                in_transition = true;
+                table = e & m->pfn_mask;
+                if (pwc)
+                    pwc_store(pwc, m, level - 1, va, table, true);
+                continue;
+            }
+            in_transition = true;
+            base = e & m->pfn_mask;
+        } else if (level == SS_LEVEL_PTE) {
+            base = e & m->pfn_mask;
+        } else if ((e & PTE_PS) && (m->large_levels & (1u << level)) &&
+                   (w->mode != SS_MODE_X86 || w->pse)) {
+            base = large_base(w->mode, level, e, &size);
+        } else {
+            table = e & m->pfn_mask;
+            if (pwc)
+                pwc_store(pwc, m, level - 1, va, table, in_transition);
+            continue;
+        }
+        r->pa = base + (va & (size - 1));
+        r->page_size = size;
+        return r->state = leaf_state(src, r->pa, in_transition ? SS_XLAT_TRANSITION : SS_XLAT_VALID);
+    }
 }
