@@ -51,6 +51,8 @@ struct ss_tcache {
     tc_entry *slots;
     uint64_t mask;
     uint64_t va_mask;                /* the mode's significant VA bits */
+    unsigned canon_shift;            /* 64 - significant VA bits */
+    bool sign_extended;              /* canonical = sign-extended (64-bit modes) or zero-extended */
     uint8_t class_shift[TC_CLASSES]; /* log2 of each class's page size */
     unsigned nclasses;
     unsigned classes_used;           /* bit k: an entry of class k may exist */
@@ -113,6 +115,8 @@ ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint3
     c->entries = p;
     unsigned va_bits = ss_walker_va_bits(w);
     c->va_mask = va_bits >= 64 ? ~0ull : (1ull << va_bits) - 1;
+    c->canon_shift = 64 - va_bits;
+    c->sign_extended = va_bits > 32;
     /* Classes: 4 KiB and the large-page sizes of the mode (PDE, and PDPTE below 5-level x86-64 too). */
     c->class_shift[0] = SS_PAGE_SHIFT;
     c->class_shift[1] = (uint8_t)ss_walker_level_shift(w, SS_LEVEL_PDE);
@@ -159,6 +163,16 @@ static inline void tc_check_generation(ss_tcache *c)
 static inline uint64_t tc_key(const ss_tcache *c, uint64_t va, unsigned k)
 {
     return (((va & c->va_mask) >> c->class_shift[k]) << 10) | c->root_bits | k;
+}
+
+/*
+ * Keys hold only the significant VA bits, so a VA that is not canonical must not
+ * be looked up (it would alias a canonical one): it goes to the walk.
+ */
+static inline bool tc_canonical(const ss_tcache *c, uint64_t va)
+{
+    uint64_t t = va << c->canon_shift;
+    return (c->sign_extended ? (uint64_t)((int64_t)t >> c->canon_shift) : t >> c->canon_shift) == va;
 }
 
 static inline uint64_t tc_hash(uint64_t key)
@@ -259,6 +273,10 @@ static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint
 
 static inline ss_status translate_cached(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa)
 {
+    if (SS_UNLIKELY(!tc_canonical(c, va))) {
+        ss_walk_result r;
+        return translate_uncached(space, va, NULL, &r, pa);
+    }
     uint64_t key = tc_key(c, va, 0), i = tc_hash(key);
     const tc_entry *e = &c->slots[i & c->mask];
     if (SS_LIKELY(e->key == key)) {
