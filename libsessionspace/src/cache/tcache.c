@@ -50,9 +50,8 @@ typedef struct tc_entry {
 struct ss_tcache {
     tc_entry *slots;
     uint64_t mask;
-    uint64_t va_mask;                /* the mode's significant VA bits */
-    unsigned canon_shift;            /* 64 - significant VA bits */
-    bool sign_extended;              /* canonical = sign-extended (64-bit modes) or zero-extended */
+    uint64_t bias;                   /* va + bias maps the canonical VAs onto [0, 2^va_bits) */
+    unsigned va_bits;                /* the mode's significant VA bits */
     uint8_t class_shift[TC_CLASSES]; /* log2 of each class's page size */
     unsigned nclasses;
     unsigned classes_used;           /* bit k: an entry of class k may exist */
@@ -114,9 +113,9 @@ ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint3
     c->mask = p - 1;
     c->entries = p;
     unsigned va_bits = ss_walker_va_bits(w);
-    c->va_mask = va_bits >= 64 ? ~0ull : (1ull << va_bits) - 1;
-    c->canon_shift = 64 - va_bits;
-    c->sign_extended = va_bits > 32;
+    /* 64-bit modes sign-extend bit va_bits-1 (SDM 3.3.7.1); 32-bit VAs are zero-extended. */
+    c->va_bits = va_bits;
+    c->bias = va_bits > 32 ? 1ull << (va_bits - 1) : 0;
     /* Classes: 4 KiB and the large-page sizes of the mode (PDE, and PDPTE below 5-level x86-64 too). */
     c->class_shift[0] = SS_PAGE_SHIFT;
     c->class_shift[1] = (uint8_t)ss_walker_level_shift(w, SS_LEVEL_PDE);
@@ -160,19 +159,19 @@ static inline void tc_check_generation(ss_tcache *c)
     }
 }
 
-static inline uint64_t tc_key(const ss_tcache *c, uint64_t va, unsigned k)
-{
-    return (((va & c->va_mask) >> c->class_shift[k]) << 10) | c->root_bits | k;
-}
-
 /*
- * Keys hold only the significant VA bits, so a VA that is not canonical must not
- * be looked up (it would alias a canonical one): it goes to the walk.
+ * Keys hold only the significant VA bits: va + bias is below 2^va_bits exactly when
+ * va is canonical, and a VA that is not must not be looked up (it would alias a
+ * canonical one): it goes to the walk.
  */
 static inline bool tc_canonical(const ss_tcache *c, uint64_t va)
 {
-    uint64_t t = va << c->canon_shift;
-    return (c->sign_extended ? (uint64_t)((int64_t)t >> c->canon_shift) : t >> c->canon_shift) == va;
+    return ((va + c->bias) >> c->va_bits) == 0;
+}
+
+static inline uint64_t tc_key(const ss_tcache *c, uint64_t va, unsigned k)
+{
+    return (((va + c->bias) >> c->class_shift[k]) << 10) | c->root_bits | k;
 }
 
 static inline uint64_t tc_hash(uint64_t key)
@@ -246,8 +245,8 @@ static void tc_insert(ss_tcache *c, const ss_walker *w, ss_source *src, uint64_t
 static ss_status translate_uncached(ss_space *space, uint64_t va, ss_pwc *pwc, ss_walk_result *r,
                                     uint64_t *pa)
 {
-    ss_status st =
-        ss_xlat_state_status(ss_walk_fast(&space->walker, space->src, space->root, va, pwc, r));
+    ss_xlat_state x = ss_walk_fast(&space->walker, space->src, space->root, va, pwc, r);
+    ss_status st = SS_LIKELY(x == SS_XLAT_VALID) ? SS_OK : ss_xlat_state_status(x);
     *pa = st == SS_OK ? r->pa : 0;
     return st;
 }
@@ -271,35 +270,52 @@ static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint
     return st;
 }
 
-static inline ss_status translate_cached(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa)
+#if defined(__GNUC__) || defined(__clang__)
+#define TC_ALWAYS_INLINE inline __attribute__((always_inline))
+#define TC_NOINLINE __attribute__((noinline))
+#else
+#define TC_ALWAYS_INLINE inline
+#define TC_NOINLINE
+#endif
+
+/*
+ * The hit path: the 4 KiB-class entry in va's home slot. No calls, so
+ * ss_translate() needs no stack frame when it hits; everything else (other probe
+ * slots, larger classes, generation checks, walks) is in tc_slow().
+ */
+static TC_ALWAYS_INLINE bool tc_home_hit(ss_tcache *c, uint64_t va, uint64_t *pa, ss_status *st)
+{
+    uint64_t t = va + c->bias;
+    if (SS_UNLIKELY(t >> c->va_bits))
+        return false;
+    uint64_t key = ((t >> SS_PAGE_SHIFT) << 10) | c->root_bits;
+    const tc_entry *e = &c->slots[tc_hash(key) & c->mask];
+    if (SS_UNLIKELY(e->key != key))
+        return false;
+    c->hits++;
+    *st = tc_decode(e, SS_PAGE_SHIFT, va, pa);
+    return true;
+}
+
+/* A full lookup (every probe slot, every class in use), then a walk on a miss. */
+static ss_status translate_cached(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa)
 {
     if (SS_UNLIKELY(!tc_canonical(c, va))) {
         ss_walk_result r;
         return translate_uncached(space, va, NULL, &r, pa);
     }
-    uint64_t key = tc_key(c, va, 0), i = tc_hash(key);
-    const tc_entry *e = &c->slots[i & c->mask];
-    if (SS_LIKELY(e->key == key)) {
+    const tc_entry *e = tc_find(c, va, 0);
+    if (e) {
         c->hits++;
         return tc_decode(e, SS_PAGE_SHIFT, va, pa);
-    }
-    if (e->key != 0) { /* rest of the probe window */
-        for (unsigned p = 1; p < TC_PROBES; p++) {
-            e = &c->slots[(i + p) & c->mask];
-            if (e->key == key) {
-                c->hits++;
-                return tc_decode(e, SS_PAGE_SHIFT, va, pa);
-            }
-            if (e->key == 0)
-                break;
-        }
     }
     return translate_miss(space, c, va, pa);
 }
 
-ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa)
+/* Everything but a home-slot hit of a source without generations (kept out of line). */
+static TC_NOINLINE ss_status tc_slow(ss_space *space, uint64_t va, uint64_t *pa)
 {
-    if (SS_UNLIKELY(!space || !pa))
+    if (!space || !pa)
         return SS_E_INVALID_ARG;
     ss_tcache *c = space->cache;
     if (!c) {
@@ -310,6 +326,15 @@ ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa)
     return translate_cached(space, c, va, pa);
 }
 
+ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa)
+{
+    ss_tcache *c;
+    ss_status st;
+    if (SS_LIKELY(space && pa && (c = space->cache) && !c->gen_fn) && tc_home_hit(c, va, pa, &st))
+        return st;
+    return tc_slow(space, va, pa);
+}
+
 ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, uint64_t *pas,
                             ss_status *statuses, size_t *ntranslated)
 {
@@ -317,13 +342,21 @@ ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, 
         return SS_E_INVALID_ARG;
     size_t ok = 0;
     ss_tcache *c = space->cache;
-    if (c)
+    if (c) {
         tc_check_generation(c); /* once per call: the batch sees one generation */
-    for (size_t i = 0; i < count; i++) {
-        ss_walk_result r;
-        statuses[i] = c ? translate_cached(space, c, vas[i], &pas[i])
-                        : translate_uncached(space, vas[i], NULL, &r, &pas[i]);
-        ok += statuses[i] == SS_OK;
+        for (size_t i = 0; i < count; i++) {
+            ss_status st;
+            if (!tc_home_hit(c, vas[i], &pas[i], &st))
+                st = translate_cached(space, c, vas[i], &pas[i]);
+            statuses[i] = st;
+            ok += st == SS_OK;
+        }
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            ss_walk_result r;
+            statuses[i] = translate_uncached(space, vas[i], NULL, &r, &pas[i]);
+            ok += statuses[i] == SS_OK;
+        }
     }
     if (ntranslated)
         *ntranslated = ok;

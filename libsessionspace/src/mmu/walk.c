@@ -273,18 +273,26 @@ static void pwc_store(ss_pwc *c, const mode_desc *m, unsigned next, uint64_t va,
     }
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define WALK_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define WALK_ALWAYS_INLINE inline
+#endif
+
 /*
  * Same decisions as ss_walk() (same tables, same software-PTE decoding, same
  * frame check), keeping only what ss_translate() needs. With a paging-structure
  * cache the walk starts at the page table or page directory remembered for va's
  * 2 MiB / 1 GiB region, as the TLB's paging-structure caches do (SDM 4.10.3);
  * tables are 4 KiB aligned, so bit 0 of a cached frame carries "reached through
- * an entry in transition".
+ * an entry in transition". Instantiated once per mode (mode is a constant in
+ * each copy) so the table's shifts, masks and widths fold into the code.
  */
-ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va,
-                           ss_pwc *pwc, ss_walk_result *r)
+static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mode mode,
+                                                       ss_source *src, uint64_t root, uint64_t va,
+                                                       ss_pwc *pwc, ss_walk_result *r)
 {
-    const mode_desc *m = &modes[w->mode];
+    const mode_desc *m = &modes[mode];
     r->pa = 0;
     r->page_size = 0;
     r->level = m->levels;
@@ -297,9 +305,9 @@ ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, ui
     if (pwc) {
         uint64_t tag = va >> m->shift[SS_LEVEL_PDE];
         const ss_pwc_slot *s = &pwc->pt[tag & (SS_PWC_PT_SLOTS - 1)];
-        if (s->tag == tag && level > SS_LEVEL_PTE) {
+        if (s->tag == tag) {
             level = SS_LEVEL_PTE;
-        } else if (level > SS_LEVEL_PDE) {
+        } else if (m->levels > SS_LEVEL_PDE) {
             tag = va >> m->shift[SS_LEVEL_PDPTE];
             s = &pwc->pd[tag & (SS_PWC_PD_SLOTS - 1)];
             if (s->tag == tag)
@@ -313,15 +321,17 @@ ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, ui
     for (;; level--) {
         uint64_t epa = table + ((va >> m->shift[level]) & m->index_mask[level]) * m->width;
         uint64_t e = 0;
-        r->level = (uint8_t)level;
         ss_status st = ss_source_read_entry(src, epa, m->width, &e);
-        if (st != SS_OK)
+        if (SS_UNLIKELY(st != SS_OK)) {
+            r->level = (uint8_t)level;
             return r->state = (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN
                                                                       : SS_XLAT_READ_ERROR;
+        }
         uint64_t size = SS_PAGE_SIZE, base;
-        if (!(e & PTE_P)) {
+        if (SS_UNLIKELY(!(e & PTE_P))) {
             if ((e & (MM_PROTOTYPE | MM_TRANSITION)) != MM_TRANSITION) {
                 ss_xlat scratch; /* decode_software's details are not needed here */
+                r->level = (uint8_t)level;
                 return r->state = decode_software(w, e, &scratch);
             }
             if (level > SS_LEVEL_PTE) { /* a table in transition: walk on, as ss_walk */
@@ -336,16 +346,34 @@ ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, ui
         } else if (level == SS_LEVEL_PTE) {
             base = e & m->pfn_mask;
         } else if ((e & PTE_PS) && (m->large_levels & (1u << level)) &&
-                   (w->mode != SS_MODE_X86 || w->pse)) {
-            base = large_base(w->mode, level, e, &size);
+                   (mode != SS_MODE_X86 || w->pse)) {
+            base = large_base(mode, level, e, &size);
         } else {
             table = e & m->pfn_mask;
             if (pwc)
                 pwc_store(pwc, m, level - 1, va, table, in_transition);
             continue;
         }
+        r->level = (uint8_t)level;
         r->pa = base + (va & (size - 1));
         r->page_size = size;
-        return r->state = leaf_state(src, r->pa, in_transition ? SS_XLAT_TRANSITION : SS_XLAT_VALID);
+        ss_xlat_state state = in_transition ? SS_XLAT_TRANSITION : SS_XLAT_VALID;
+        uint64_t frame = r->pa & ~(uint64_t)(SS_PAGE_SIZE - 1);
+        if (SS_LIKELY(src->flat)) /* leaf_state() without the call, for flat sources */
+            return r->state = frame < src->flat_size && src->flat_size - frame >= SS_PAGE_SIZE
+                                  ? state
+                                  : SS_XLAT_BAD_PFN;
+        return r->state = leaf_state(src, r->pa, state);
+    }
+}
+
+ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va,
+                           ss_pwc *pwc, ss_walk_result *r)
+{
+    switch (w->mode) {
+    case SS_MODE_X64: return walk_fast_mode(w, SS_MODE_X64, src, root, va, pwc, r);
+    case SS_MODE_LA57: return walk_fast_mode(w, SS_MODE_LA57, src, root, va, pwc, r);
+    case SS_MODE_PAE: return walk_fast_mode(w, SS_MODE_PAE, src, root, va, pwc, r);
+    default: return walk_fast_mode(w, SS_MODE_X86, src, root, va, pwc, r);
     }
 }
