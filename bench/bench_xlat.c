@@ -465,8 +465,9 @@ static int callgrind_mode(const char *what, size_t n)
         sink += run_translate_uncached(u, hot, n);
     else if (!strcmp(what, "many"))
         sink += run_many(c, hot, n);
-    else if (!strcmp(what, "range"))
-        sink += run_range(c, VA_BASE, n);
+    else if (!strcmp(what, "range")) /* over the mapped 256 MiB (65,536 pages) again and again */
+        for (size_t done = 0; done < n; done += 65536)
+            sink += run_range(c, VA_BASE, n - done < 65536 ? n - done : 65536);
 #ifdef HAVE_ADDRXLAT
     else if (!strcmp(what, "addrxlat")) {
         ax a;
@@ -519,6 +520,7 @@ int main(int argc, char **argv)
     size_t bad = ax_check(&a, u, hot, 100000) + ax_check(&a, u, cold, 100000);
     if (bad)
         fprintf(stderr, "WARNING: addrxlat and sessionspace disagree on %zu VAs\n", bad);
+    printf("addrxlat and ss_translate compared on 200,000 VAs of the lists: %zu differ\n", bad);
     ax_hot_conv = time_job(&(job){K_AX_CONV, NULL, hot, NLIST, 0, &a});
     ax_cold_conv = time_job(&(job){K_AX_CONV, NULL, cold, NLIST, 0, &a});
 #endif

@@ -411,6 +411,15 @@ ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64
         }
         ok += st == SS_OK ? (size_t)n : 0;
         cur += n << SS_PAGE_SHIFT;
+        if (st == SS_OK && r.page_size == SS_PAGE_SIZE && i < npages) {
+            /* the rest of this page table, one entry load per page */
+            size_t k = ss_walk_pte_run(&space->walker, space->src, pwc, cur, npages - i, &pas[i]);
+            for (size_t j = 0; j < k; j++)
+                statuses[i + j] = SS_OK;
+            i += k;
+            ok += k;
+            cur += (uint64_t)k << SS_PAGE_SHIFT;
+        }
     }
     if (ntranslated)
         *ntranslated = ok;

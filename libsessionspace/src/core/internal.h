@@ -166,6 +166,15 @@ typedef struct ss_walk_result {
 ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va,
                            ss_pwc *pwc, ss_walk_result *r);
 
+/*
+ * For batch ranges: when pwc holds the page table of va's region and the source
+ * is flat, the frames of the pages from va on that are present 4 KiB mappings in
+ * the source (what ss_walk_fast would give, SS_OK), stopping at the first other
+ * entry, the end of that table or max pages. Returns how many were stored in pas.
+ */
+size_t ss_walk_pte_run(const ss_walker *w, ss_source *src, const ss_pwc *pwc, uint64_t va, size_t max,
+                       uint64_t *pas);
+
 struct ss_tcache; /* cache/tcache.h */
 
 struct ss_space {

@@ -377,3 +377,31 @@ ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, ui
     default: return walk_fast_mode(w, SS_MODE_X86, src, root, va, pwc, r);
     }
 }
+
+size_t ss_walk_pte_run(const ss_walker *w, ss_source *src, const ss_pwc *pwc, uint64_t va, size_t max,
+                       uint64_t *pas)
+{
+    const mode_desc *m = &modes[w->mode];
+    if (!src->flat || !canonical(m, va))
+        return 0;
+    uint64_t tag = va >> m->shift[SS_LEVEL_PDE];
+    const ss_pwc_slot *s = &pwc->pt[tag & (SS_PWC_PT_SLOTS - 1)];
+    if (s->tag != tag)
+        return 0;
+    uint64_t table = s->table & ~(uint64_t)1;
+    unsigned index = (unsigned)((va >> SS_PAGE_SHIFT) & m->index_mask[SS_LEVEL_PTE]);
+    size_t n = (size_t)m->index_mask[SS_LEVEL_PTE] + 1 - index, i;
+    if (n > max)
+        n = max;
+    for (i = 0; i < n; i++) {
+        uint64_t e;
+        if (ss_source_read_entry(src, table + (index + i) * m->width, m->width, &e) != SS_OK ||
+            !(e & PTE_P))
+            break;
+        uint64_t frame = e & m->pfn_mask; /* a present PTE: VALID (or TRANSITION, also SS_OK) */
+        if (frame >= src->flat_size || src->flat_size - frame < SS_PAGE_SIZE)
+            break; /* BAD_PFN: left to the full walk */
+        pas[i] = frame;
+    }
+    return i;
+}
