@@ -5,7 +5,7 @@
  *
  *   bench_xlat [--reps N]            the full table (markdown on stdout)
  *   bench_xlat --callgrind KIND N    N translations of KIND (cached, uncached,
- *                                    range, addrxlat) on a small image, for
+ *                                    miss, many, range, addrxlat) on a small image, for
  *                                    bench/callgrind.sh (instruction counts)
  *
  * The image (x86-64, 4-level): 8 GiB of kernel VA mapped with 4 KiB pages onto
@@ -193,6 +193,16 @@ NOINLINE static uint64_t run_translate_uncached(ss_space *s, const uint64_t *vas
     for (size_t i = 0; i < n; i++)
         if (ss_translate(s, vas[i], &pa) == SS_OK)
             acc ^= pa;
+    return acc;
+}
+
+/* Cache misses whose page table the paging-structure cache already knows. */
+NOINLINE static uint64_t run_translate_miss(ss_space *s, const uint64_t *vas, size_t n)
+{
+    uint64_t acc = 0, pa;
+    for (size_t i = 0; i < n; i++)
+        if (ss_translate(s, vas[i], &pa) == SS_OK)
+            acc -= pa;
     return acc;
 }
 
@@ -463,7 +473,28 @@ static int callgrind_mode(const char *what, size_t n)
         sink += run_translate(c, hot, n);
     else if (!strcmp(what, "uncached"))
         sink += run_translate_uncached(u, hot, n);
-    else if (!strcmp(what, "many"))
+    else if (!strcmp(what, "miss")) {
+        /* distinct pages, 511 per 2 MiB region, the 128 regions visited in turn: every
+           lookup misses, every walk starts at the page table the paging-structure cache
+           holds for the region (one entry load) */
+        const size_t chunk = 128 * 511;
+        uint64_t *v = malloc(chunk * sizeof *v);
+        if (!v)
+            die("no memory");
+        for (size_t i = 0; i < chunk; i++)
+            v[i] = VA_BASE + (i % 128) * 2 * MiB + (i / 128) * 4096;
+        ss_space *m = open_space(&bi, 0);
+        for (size_t done = 0; done < n; done += chunk) {
+            ss_space_flush(m);
+            for (size_t i = 0; i < 128; i++) { /* the regions' page tables, via page 511 */
+                uint64_t pa;
+                sink += ss_translate(m, VA_BASE + i * 2 * MiB + 511 * 4096, &pa);
+            }
+            sink += run_translate_miss(m, v, n - done < chunk ? n - done : chunk);
+        }
+        ss_space_close(m);
+        free(v);
+    } else if (!strcmp(what, "many"))
         sink += run_many(c, hot, n);
     else if (!strcmp(what, "range")) /* over the mapped 256 MiB (65,536 pages) again and again */
         for (size_t done = 0; done < n; done += 65536)
@@ -477,7 +508,7 @@ static int callgrind_mode(const char *what, size_t n)
     }
 #endif
     else
-        die("unknown callgrind kind (cached, uncached, many, range, addrxlat)");
+        die("unknown callgrind kind (cached, uncached, miss, many, range, addrxlat)");
     ss_space_close(c);
     ss_space_close(u);
     free(hot);

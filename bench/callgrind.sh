@@ -14,7 +14,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "| path | counted function | Ir per translation |"
 echo "|---|---|---|"
-for pair in cached:run_translate uncached:run_translate_uncached many:run_many \
+for pair in cached:run_translate uncached:run_translate_uncached miss:run_translate_miss many:run_many \
             range:run_range addrxlat:run_ax_conv; do
     kind=${pair%%:*}
     fn=${pair#*:}

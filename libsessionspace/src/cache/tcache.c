@@ -189,27 +189,36 @@ static inline ss_status tc_decode(const tc_entry *e, unsigned shift, uint64_t va
     return (ss_status)-(int)(e->val & TC_CODE_MASK);
 }
 
-/* Probes class k for va: the slot holding its entry, or NULL. */
-static const tc_entry *tc_find(const ss_tcache *c, uint64_t va, unsigned k)
+/*
+ * Probes for key: its entry, or NULL with *slot (if given) set to where an
+ * insert of key goes — the first empty slot of the window, else the home slot.
+ * Entries are only ever overwritten, never emptied (outside a full clear), so a
+ * probe that stops at an empty slot cannot miss an entry placed further on.
+ */
+static tc_entry *tc_probe(const ss_tcache *c, uint64_t key, tc_entry **slot)
 {
-    uint64_t key = tc_key(c, va, k), i = tc_hash(key);
+    uint64_t i = tc_hash(key);
+    tc_entry *victim = &c->slots[i & c->mask];
     for (unsigned p = 0; p < TC_PROBES; p++) {
-        const tc_entry *e = &c->slots[(i + p) & c->mask];
+        tc_entry *e = &c->slots[(i + p) & c->mask];
         if (e->key == key)
             return e;
-        if (e->key == 0)
+        if (e->key == 0) {
+            victim = e;
             break;
+        }
     }
+    if (slot)
+        *slot = victim;
     return NULL;
 }
 
 /*
- * Caches the answer r (status st) of a walk of va. Only entries are ever
- * overwritten, never emptied (outside a full clear), so a probe that stops at an
- * empty slot cannot miss an entry placed further on.
+ * Caches the answer r (status st) of a walk of va; key0 / slot0 are the 4 KiB-class
+ * key and the slot its probe chose, reused when the answer is of that class.
  */
 static void tc_insert(ss_tcache *c, const ss_walker *w, ss_source *src, uint64_t va,
-                      const ss_walk_result *r, ss_status st)
+                      const ss_walk_result *r, ss_status st, uint64_t key0, tc_entry *slot0)
 {
     unsigned shift;
     if (st == SS_E_PT_READ || st == SS_E_NONCANONICAL)
@@ -227,18 +236,16 @@ static void tc_insert(ss_tcache *c, const ss_walker *w, ss_source *src, uint64_t
     unsigned k = 0;
     while (k + 1 < c->nclasses && c->class_shift[k + 1] <= shift)
         k++;
-    uint64_t key = tc_key(c, va, k), i = tc_hash(key);
-    uint64_t val = st == SS_OK ? r->pa & ~((1ull << c->class_shift[k]) - 1) : (uint64_t)-(int64_t)st;
-    tc_entry *slot = &c->slots[i & c->mask]; /* all probed slots taken: replace the first */
-    for (unsigned p = 0; p < TC_PROBES; p++) {
-        tc_entry *e = &c->slots[(i + p) & c->mask];
-        if (e->key == 0 || e->key == key) {
+    uint64_t key = key0;
+    tc_entry *slot = slot0;
+    if (k != 0) {
+        key = tc_key(c, va, k);
+        tc_entry *e = tc_probe(c, key, &slot);
+        if (e)
             slot = e;
-            break;
-        }
     }
     slot->key = key;
-    slot->val = val;
+    slot->val = st == SS_OK ? r->pa & ~((1ull << c->class_shift[k]) - 1) : (uint64_t)-(int64_t)st;
     c->classes_used |= 1u << k;
 }
 
@@ -252,12 +259,13 @@ static ss_status translate_uncached(ss_space *space, uint64_t va, ss_pwc *pwc, s
 }
 
 /* Lookup in the larger classes, then a walk through the paging-structure cache. */
-static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa)
+static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa,
+                                uint64_t key0, tc_entry *slot0)
 {
     for (unsigned k = 1; k < c->nclasses; k++) {
         if (!(c->classes_used & (1u << k)))
             continue;
-        const tc_entry *e = tc_find(c, va, k);
+        const tc_entry *e = tc_probe(c, tc_key(c, va, k), NULL);
         if (e) {
             c->hits++;
             return tc_decode(e, c->class_shift[k], va, pa);
@@ -266,7 +274,7 @@ static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint
     c->misses++;
     ss_walk_result r;
     ss_status st = translate_uncached(space, va, &c->pwc, &r, pa);
-    tc_insert(c, &space->walker, space->src, va, &r, st);
+    tc_insert(c, &space->walker, space->src, va, &r, st, key0, slot0);
     return st;
 }
 
@@ -304,12 +312,14 @@ static ss_status translate_cached(ss_space *space, ss_tcache *c, uint64_t va, ui
         ss_walk_result r;
         return translate_uncached(space, va, NULL, &r, pa);
     }
-    const tc_entry *e = tc_find(c, va, 0);
+    uint64_t key0 = tc_key(c, va, 0);
+    tc_entry *slot0;
+    const tc_entry *e = tc_probe(c, key0, &slot0);
     if (e) {
         c->hits++;
         return tc_decode(e, SS_PAGE_SHIFT, va, pa);
     }
-    return translate_miss(space, c, va, pa);
+    return translate_miss(space, c, va, pa, key0, slot0);
 }
 
 /* Everything but a home-slot hit of a source without generations (kept out of line). */
