@@ -113,7 +113,8 @@ typedef struct ss_space_options {
     ss_pte_layout pte_layout;
     uint64_t proto_base;       /* x86 non-PAE only: MmProtopteBase for prototype addresses */
     uint32_t cache_entries;    /* translation-cache entries (16 bytes each), rounded up to a power
-                                  of two; 0 = default (65,536); more than 2^28 is invalid */
+                                  of two, at least 4; 0 = default (65,536); above 2^28 is
+                                  invalid */
     uint32_t no_cache;         /* 1: no cache at all; every ss_translate() walks every level */
     uint32_t no_pse;           /* x86 non-PAE: CR4.PSE clear, PS bits are ignored */
     uint32_t no_nx;            /* PAE/x64: EFER.NXE clear, bit 63 is reserved-as-ignored */
@@ -128,7 +129,8 @@ typedef struct ss_space_options {
  * the source (ss_source_info / CPU notes). opts may be NULL for defaults.
  * The source must outlive the space.
  *
- * Errors: SS_E_INVALID_ARG (NULL, bad mode, dtb not aligned for the mode),
+ * Errors: SS_E_INVALID_ARG (NULL, bad mode, dtb not aligned for the mode,
+ * opts->cache_entries above 2^28),
  * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NOMEM.
  */
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb,
