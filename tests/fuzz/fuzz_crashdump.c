@@ -18,8 +18,7 @@
 
 static int memfd = -1;
 
-static void read_everything(ss_source *src)
-{
+static void read_everything(ss_source *src) {
     const ss_phys_range *r = NULL;
     size_t n = 0;
     if (ss_source_ranges(src, &r, &n) != SS_OK)
@@ -43,16 +42,21 @@ static void read_everything(ss_source *src)
     (void)sink;
 }
 
-static void walk_some(ss_source *src, const uint8_t *data, size_t size)
-{
+static void walk_some(ss_source *src, const uint8_t *data, size_t size) {
     ss_dump_info info;
     if (ss_source_info(src, &info) != SS_OK || !(info.flags & SS_INFO_DTB))
         return;
     ss_space *sp = NULL;
     if (ss_space_open(src, SS_MODE_AUTO, info.directory_table_base, NULL, &sp) != SS_OK)
         return;
-    uint64_t vas[8] = {0, 0x10000, 0x80001000ull, 0xC0000000ull, 0xFFFFF80000001000ull,
-                       info.ps_active_process_head, info.ps_loaded_module_list, 0};
+    uint64_t vas[8] = {0,
+                       0x10000,
+                       0x80001000ull,
+                       0xC0000000ull,
+                       0xFFFFF80000001000ull,
+                       info.ps_active_process_head,
+                       info.ps_loaded_module_list,
+                       0};
     if (size >= 0x48)
         memcpy(&vas[7], data + 0x40, 8); /* a VA the input chooses */
     for (size_t i = 0; i < 8; i++) {
@@ -64,8 +68,7 @@ static void walk_some(ss_source *src, const uint8_t *data, size_t size)
     ss_space_close(sp);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (memfd < 0) {
         memfd = memfd_create("fuzz_crashdump", MFD_CLOEXEC);
         if (memfd < 0)

@@ -22,17 +22,16 @@
 typedef struct ss_bitrank {
     const uint8_t *bits; /* not owned */
     uint64_t nbits;
-    uint64_t nwords;  /* (nbits + 63) / 64 */
-    uint64_t *block;  /* block[b]: set bits in words [0, 8b) */
-    uint64_t ones;    /* set bits in [0, nbits) */
+    uint64_t nwords; /* (nbits + 63) / 64 */
+    uint64_t *block; /* block[b]: set bits in words [0, 8b) */
+    uint64_t ones;   /* set bits in [0, nbits) */
 } ss_bitrank;
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ss_popcount64(x) ((uint64_t)__builtin_popcountll(x))
-#define ss_ctz64(x) ((uint64_t)__builtin_ctzll(x)) /* x != 0 */
+#define ss_ctz64(x)      ((uint64_t)__builtin_ctzll(x)) /* x != 0 */
 #else
-static inline uint64_t ss_ctz64(uint64_t x)
-{
+static inline uint64_t ss_ctz64(uint64_t x) {
     uint64_t n = 0;
     while (!(x & 1)) {
         x >>= 1;
@@ -40,8 +39,7 @@ static inline uint64_t ss_ctz64(uint64_t x)
     }
     return n;
 }
-static inline uint64_t ss_popcount64(uint64_t x)
-{
+static inline uint64_t ss_popcount64(uint64_t x) {
     x = x - ((x >> 1) & 0x5555555555555555ull);
     x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
     x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
@@ -50,8 +48,7 @@ static inline uint64_t ss_popcount64(uint64_t x)
 #endif
 
 /* Word w of the bitmap (bits 64w .. 64w+63), bits at or past nbits cleared. */
-static inline uint64_t ss_bitrank_word(const ss_bitrank *r, uint64_t w)
-{
+static inline uint64_t ss_bitrank_word(const ss_bitrank *r, uint64_t w) {
     uint64_t v = 0;
     uint64_t nbytes = (r->nbits + 7) / 8;
     uint64_t at = w * 8;
@@ -68,14 +65,12 @@ static inline uint64_t ss_bitrank_word(const ss_bitrank *r, uint64_t w)
 }
 
 /* True when bit i (< nbits) is set. */
-static inline bool ss_bitrank_get(const ss_bitrank *r, uint64_t i)
-{
+static inline bool ss_bitrank_get(const ss_bitrank *r, uint64_t i) {
     return (r->bits[i >> 3] >> (i & 7)) & 1u;
 }
 
 /* Number of set bits in [0, i), i < nbits. */
-static inline uint64_t ss_bitrank_rank(const ss_bitrank *r, uint64_t i)
-{
+static inline uint64_t ss_bitrank_rank(const ss_bitrank *r, uint64_t i) {
     uint64_t w = i >> 6;
     uint64_t b = w / SS_BITRANK_BLOCK_WORDS;
     uint64_t n = r->block[b];

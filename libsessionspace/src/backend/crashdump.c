@@ -38,7 +38,7 @@
 #define SIG_FDMP 0x504D4446u /* "FDMP": full bitmap */
 #define SIG_RDMP 0x504D4452u /* "RDMP": range dump (types 8, 9, 0xA) */
 
-#define MACHINE_I386 0x014Cu
+#define MACHINE_I386  0x014Cu
 #define MACHINE_AMD64 0x8664u
 
 /* PFNs are bounded by a 52-bit physical address (MAXPHYADDR <= 52). */
@@ -48,39 +48,67 @@
 #define PMD_BUFFER 700u
 
 /* Bitmap header (SDMP / FDMP, "_SUMMARY_DUMP"), same layout in both widths. */
-#define BMP_FIRST_PAGE 0x20u    /* u64: file offset of the first present page */
+#define BMP_FIRST_PAGE    0x20u /* u64: file offset of the first present page */
 #define BMP_PRESENT_PAGES 0x28u /* u64: set bits in the bitmap */
-#define BMP_BITS 0x30u          /* u64: bits in the bitmap (physical pages covered) */
-#define BMP_BITMAP 0x38u        /* the bitmap */
+#define BMP_BITS          0x30u /* u64: bits in the bitmap (physical pages covered) */
+#define BMP_BITMAP        0x38u /* the bitmap */
 
 /* RDMP header (types 8, 9, 0xA) at the end of the 64-bit main header. */
 #define RDMP_METADATA_SIZE 0x10u /* u64: bytes of metadata from RDMP_METADATA */
-#define RDMP_FIRST_PAGE 0x18u    /* u64: file offset of the first page */
-#define RDMP_METADATA 0x20u      /* 16 bytes of sub-header, then the ranges */
-#define RDMP_TOTAL_PAGES 0x28u   /* complete dumps (0xA): u64 total pages in the ranges */
-#define RDMP_RANGES 0x30u        /* {u64 first PFN, u64 page count} ... */
+#define RDMP_FIRST_PAGE    0x18u /* u64: file offset of the first page */
+#define RDMP_METADATA      0x20u /* 16 bytes of sub-header, then the ranges */
+#define RDMP_TOTAL_PAGES   0x28u /* complete dumps (0xA): u64 total pages in the ranges */
+#define RDMP_RANGES        0x30u /* {u64 first PFN, u64 page count} ... */
 
 /* Header field offsets: the two widths of DUMP_HEADER differ only in these. */
 typedef struct dmp_layout {
-    const char *name; /* ops name, also the ss_format name */
+    const char *name; /* the header's name, for messages */
     uint32_t valid;   /* ValidDump signature */
     uint32_t machine; /* the MachineImageType this layout belongs to */
     uint32_t header_size;
     uint8_t width; /* bytes of a pointer / PFN field: 8 or 4 */
-    uint16_t dtb, pfn_database, loaded_modules, active_processes, machine_type, processors;
+    uint16_t dtb, loaded_modules, active_processes, machine_type, processors;
     uint16_t bugcheck, bugcheck_params, kd_debugger_data, pae, memory_block, dump_type;
 } dmp_layout;
 
 /* DUMP_HEADER64 (0x2000 bytes). */
 static const dmp_layout layout64 = {
-    "crashdump64", SIG_DU64, MACHINE_AMD64, 0x2000, 8,
-    0x10, 0x18, 0x20, 0x28, 0x30, 0x34, 0x38, 0x40, 0x80, 0, 0x88, 0xF98,
+    .name = "DUMP_HEADER64",
+    .valid = SIG_DU64,
+    .machine = MACHINE_AMD64,
+    .header_size = 0x2000,
+    .width = 8,
+    .dtb = 0x10,
+    .loaded_modules = 0x20,
+    .active_processes = 0x28,
+    .machine_type = 0x30,
+    .processors = 0x34,
+    .bugcheck = 0x38,
+    .bugcheck_params = 0x40,
+    .kd_debugger_data = 0x80,
+    .pae = 0, /* none: 64-bit Windows always runs in IA-32e paging */
+    .memory_block = 0x88,
+    .dump_type = 0xF98,
 };
 
-/* DUMP_HEADER32 (0x1000 bytes); PaeEnabled is a byte at 0x5C. */
+/* DUMP_HEADER32 (0x1000 bytes). */
 static const dmp_layout layout32 = {
-    "crashdump32", SIG_DUMP, MACHINE_I386, 0x1000, 4,
-    0x10, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x60, 0x5C, 0x64, 0xF88,
+    .name = "DUMP_HEADER32",
+    .valid = SIG_DUMP,
+    .machine = MACHINE_I386,
+    .header_size = 0x1000,
+    .width = 4,
+    .dtb = 0x10,
+    .loaded_modules = 0x18,
+    .active_processes = 0x1C,
+    .machine_type = 0x20,
+    .processors = 0x24,
+    .bugcheck = 0x28,
+    .bugcheck_params = 0x2C,
+    .kd_debugger_data = 0x60,
+    .pae = 0x5C, /* PaeEnabled, one byte */
+    .memory_block = 0x64,
+    .dump_type = 0xF88,
 };
 
 /* A run of physical pages stored contiguously in the file. */
@@ -92,18 +120,17 @@ typedef struct dmp_ctx {
     ss_file file;
     const dmp_layout *lay;
     ss_dump_info info;
-    uint64_t npfn;  /* one past the highest PFN the dump can hold */
-    dmp_seg *segs;  /* run / range dumps: sorted by PFN, not overlapping */
+    uint64_t npfn; /* one past the highest PFN the dump can hold */
+    dmp_seg *segs; /* run / range dumps: sorted by PFN, not overlapping */
     size_t nsegs;
-    bool bitmap;    /* bitmap dumps: rank index instead of segments */
+    bool bitmap; /* bitmap dumps: rank index instead of segments */
     ss_bitrank rank;
     uint64_t first_page;
     ss_phys_range *ranges;
     size_t nranges;
 } dmp_ctx;
 
-static uint64_t rd(const uint8_t *p, unsigned width)
-{
+static uint64_t rd(const uint8_t *p, unsigned width) {
     if (width == 8) {
         uint64_t v;
         memcpy(&v, p, 8);
@@ -114,16 +141,14 @@ static uint64_t rd(const uint8_t *p, unsigned width)
     return v;
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
+static uint32_t rd32(const uint8_t *p) {
     return (uint32_t)rd(p, 4);
 }
 
 /* ---- page lookup ----------------------------------------------------------- */
 
 /* File offset of frame pfn; SS_E_RANGE past the dump's end, SS_E_NO_PAGE in a hole. */
-static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off)
-{
+static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off) {
     if (pfn >= d->npfn)
         return SS_E_RANGE;
     if (d->bitmap) {
@@ -146,8 +171,7 @@ static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off)
     return SS_OK;
 }
 
-static ss_status dmp_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
-{
+static ss_status dmp_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread) {
     const dmp_ctx *d = ctx;
     uint8_t *out = buf;
     size_t done = 0;
@@ -171,31 +195,27 @@ static ss_status dmp_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t 
     return SS_OK;
 }
 
-static const uint8_t *dmp_page(void *ctx, uint64_t pfn, ss_status *status)
-{
+static const uint8_t *dmp_page(void *ctx, uint64_t pfn, ss_status *status) {
     const dmp_ctx *d = ctx;
     uint64_t off;
     *status = dmp_locate(d, pfn, &off);
     return *status == SS_OK ? d->file.data + off : NULL;
 }
 
-static ss_status dmp_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
-{
+static ss_status dmp_ranges(void *ctx, const ss_phys_range **ranges, size_t *count) {
     dmp_ctx *d = ctx;
     *ranges = d->ranges;
     *count = d->nranges;
     return SS_OK;
 }
 
-static ss_status dmp_info(void *ctx, ss_dump_info *info)
-{
+static ss_status dmp_info(void *ctx, ss_dump_info *info) {
     const dmp_ctx *d = ctx;
     *info = d->info;
     return SS_OK;
 }
 
-static void dmp_close(void *ctx)
-{
+static void dmp_close(void *ctx) {
     dmp_ctx *d = ctx;
     ss_file_unmap(&d->file);
     ss_bitrank_free(&d->rank);
@@ -228,8 +248,7 @@ static const ss_backend_ops dmp32_ops = {
 /* ---- open ------------------------------------------------------------------ */
 
 /* Fills ss_dump_info from the main header and picks the paging mode. */
-static ss_status read_header(dmp_ctx *d, ss_error *err)
-{
+static ss_status read_header(dmp_ctx *d, ss_error *err) {
     const dmp_layout *L = d->lay;
     const uint8_t *h = d->file.data;
     ss_dump_info *in = &d->info;
@@ -273,19 +292,20 @@ static ss_status read_header(dmp_ctx *d, ss_error *err)
  * Checks that segs[0 .. n) are sorted, do not overlap and lie in the file, and
  * sets npfn. Segment offsets are already assigned.
  */
-static ss_status check_segments(dmp_ctx *d, const char *what, ss_error *err)
-{
+static ss_status check_segments(dmp_ctx *d, const char *what, ss_error *err) {
     uint64_t end_pfn = 0;
     for (size_t i = 0; i < d->nsegs; i++) {
         const dmp_seg *s = &d->segs[i];
         if (s->pfn >= MAX_PFN || s->count > MAX_PFN - s->pfn)
-            return ss_fail(err, SS_E_CORRUPT,
-                           "%s: %s %zu (PFN %#llx, %llu pages) reaches past the 52-bit physical address space",
-                           d->file.path, what, i, (unsigned long long)s->pfn, (unsigned long long)s->count);
+            return ss_fail(
+                err, SS_E_CORRUPT,
+                "%s: %s %zu (PFN %#llx, %llu pages) reaches past the 52-bit physical address space",
+                d->file.path, what, i, (unsigned long long)s->pfn, (unsigned long long)s->count);
         if (i && s->pfn < end_pfn)
-            return ss_fail(err, SS_E_CORRUPT,
-                           "%s: %s %zu (PFN %#llx) is unsorted or overlaps the one before (ends at PFN %#llx)",
-                           d->file.path, what, i, (unsigned long long)s->pfn, (unsigned long long)end_pfn);
+            return ss_fail(
+                err, SS_E_CORRUPT,
+                "%s: %s %zu (PFN %#llx) is unsorted or overlaps the one before (ends at PFN %#llx)",
+                d->file.path, what, i, (unsigned long long)s->pfn, (unsigned long long)end_pfn);
         end_pfn = s->pfn + s->count;
     }
     d->npfn = end_pfn;
@@ -293,8 +313,7 @@ static ss_status check_segments(dmp_ctx *d, const char *what, ss_error *err)
 }
 
 /* Lays segs[] out one after another from file offset `first`; checks they fit. */
-static ss_status place_segments(dmp_ctx *d, uint64_t first, const char *what, ss_error *err)
-{
+static ss_status place_segments(dmp_ctx *d, uint64_t first, const char *what, ss_error *err) {
     uint64_t off = first;
     for (size_t i = 0; i < d->nsegs; i++) {
         dmp_seg *s = &d->segs[i];
@@ -302,19 +321,19 @@ static ss_status place_segments(dmp_ctx *d, uint64_t first, const char *what, ss
         /* counts are below 2^40 here, so count * 4096 cannot overflow */
         uint64_t bytes = s->count * SS_PAGE_SIZE;
         if (off > d->file.size || d->file.size - off < bytes)
-            return ss_fail(err, SS_E_TRUNCATED,
-                           "%s: the pages of %s %zu (PFN %#llx, %llu pages at file offset %#llx) end past the "
-                           "end of the file (%llu bytes)",
-                           d->file.path, what, i, (unsigned long long)s->pfn, (unsigned long long)s->count,
-                           (unsigned long long)off, (unsigned long long)d->file.size);
+            return ss_fail(
+                err, SS_E_TRUNCATED,
+                "%s: the pages of %s %zu (PFN %#llx, %llu pages at file offset %#llx) end past the "
+                "end of the file (%llu bytes)",
+                d->file.path, what, i, (unsigned long long)s->pfn, (unsigned long long)s->count,
+                (unsigned long long)off, (unsigned long long)d->file.size);
         off += bytes;
     }
     return SS_OK;
 }
 
 /* Full dump (type 1): PHYSICAL_MEMORY_DESCRIPTOR runs; pages follow the header. */
-static ss_status open_runs(dmp_ctx *d, ss_error *err)
-{
+static ss_status open_runs(dmp_ctx *d, ss_error *err) {
     const dmp_layout *L = d->lay;
     const uint8_t *pmd = d->file.data + L->memory_block;
     unsigned w = L->width;
@@ -349,8 +368,7 @@ static ss_status open_runs(dmp_ctx *d, ss_error *err)
 }
 
 /* Bitmap dumps (2, 5, 6, 7): SDMP / FDMP header, bitmap, present pages in PFN order. */
-static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
-{
+static ss_status open_bitmap(dmp_ctx *d, ss_error *err) {
     const uint8_t *b = d->file.data + d->lay->header_size;
     uint64_t avail = d->file.size - d->lay->header_size;
     if (avail < BMP_BITMAP)
@@ -366,18 +384,22 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
     uint64_t present = rd(b + BMP_PRESENT_PAGES, 8);
     uint64_t nbits = rd(b + BMP_BITS, 8);
     if (nbits > MAX_PFN)
-        return ss_fail(err, SS_E_CORRUPT, "%s: bitmap of %llu pages is larger than a 52-bit physical address space",
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: bitmap of %llu pages is larger than a 52-bit physical address space",
                        d->file.path, (unsigned long long)nbits);
     uint64_t nbytes = (nbits + 7) / 8;
     if (avail - BMP_BITMAP < nbytes)
-        return ss_fail(err, SS_E_TRUNCATED, "%s: bitmap of %llu pages (%llu bytes) runs past the end of the file",
-                       d->file.path, (unsigned long long)nbits, (unsigned long long)nbytes);
+        return ss_fail(err, SS_E_TRUNCATED,
+                       "%s: bitmap of %llu pages (%llu bytes) runs past the end of the file", d->file.path,
+                       (unsigned long long)nbits, (unsigned long long)nbytes);
     uint64_t bitmap_end = d->lay->header_size + BMP_BITMAP + nbytes;
     if (first < bitmap_end)
-        return ss_fail(err, SS_E_CORRUPT, "%s: FirstPage %#llx lies inside the headers or bitmap (which end at %#llx)",
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: FirstPage %#llx lies inside the headers or bitmap (which end at %#llx)",
                        d->file.path, (unsigned long long)first, (unsigned long long)bitmap_end);
     if (ss_bitrank_init(&d->rank, b + BMP_BITMAP, nbits) != SS_OK)
-        return ss_fail(err, SS_E_NOMEM, "out of memory for the rank index of %llu pages", (unsigned long long)nbits);
+        return ss_fail(err, SS_E_NOMEM, "out of memory for the rank index of %llu pages",
+                       (unsigned long long)nbits);
     d->bitmap = true;
     if (d->rank.ones != present)
         return ss_fail(err, SS_E_CORRUPT, "%s: bitmap has %llu pages set but the header says %llu",
@@ -393,16 +415,16 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
 }
 
 /* Range dumps (8, 9, 0xA): RDMP header, PFN ranges, pages in range order. */
-static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
-{
+static ss_status open_rdmp(dmp_ctx *d, ss_error *err) {
     const uint8_t *r = d->file.data + d->lay->header_size;
     uint64_t base = d->lay->header_size;
     uint64_t avail = d->file.size - base;
     if (avail < RDMP_RANGES)
-        return ss_fail(err, SS_E_TRUNCATED, "%s: file ends inside the RDMP header at offset %#llx", d->file.path,
-                       (unsigned long long)base);
+        return ss_fail(err, SS_E_TRUNCATED, "%s: file ends inside the RDMP header at offset %#llx",
+                       d->file.path, (unsigned long long)base);
     if (rd32(r + 4) != SIG_RDMP || rd32(r + 8) != SIG_DUMP)
-        return ss_fail(err, SS_E_CORRUPT, "%s: DumpType %#x needs an RDMP header at offset %#llx, found '%.4s%.4s'",
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: DumpType %#x needs an RDMP header at offset %#llx, found '%.4s%.4s'",
                        d->file.path, d->info.dump_type, (unsigned long long)base, (const char *)r + 4,
                        (const char *)r + 8);
     uint64_t meta = rd(r + RDMP_METADATA_SIZE, 8);
@@ -410,11 +432,12 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
     /* The metadata (sub-header + ranges) runs from RDMP_METADATA to the first page. */
     if (meta < RDMP_RANGES - RDMP_METADATA || meta % 16 || meta > UINT64_MAX - base - RDMP_METADATA ||
         first != base + RDMP_METADATA + meta)
-        return ss_fail(err, SS_E_CORRUPT,
-                       "%s: RDMP MetadataSize %#llx and FirstPageOffset %#llx disagree (expected offset %#llx + "
-                       "MetadataSize, a multiple of 16)",
-                       d->file.path, (unsigned long long)meta, (unsigned long long)first,
-                       (unsigned long long)(base + RDMP_METADATA));
+        return ss_fail(
+            err, SS_E_CORRUPT,
+            "%s: RDMP MetadataSize %#llx and FirstPageOffset %#llx disagree (expected offset %#llx + "
+            "MetadataSize, a multiple of 16)",
+            d->file.path, (unsigned long long)meta, (unsigned long long)first,
+            (unsigned long long)(base + RDMP_METADATA));
     if (avail - RDMP_METADATA < meta)
         return ss_fail(err, SS_E_TRUNCATED, "%s: RDMP metadata of %llu bytes runs past the end of the file",
                        d->file.path, (unsigned long long)meta);
@@ -432,8 +455,9 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
         if (count == 0)
             break; /* the list ends at an empty entry (zero padding) */
         if (n >= max_ranges)
-            return ss_fail(err, SS_E_TRUNCATED, "%s: more RDMP ranges than the file holds pages after offset %#llx",
-                           d->file.path, (unsigned long long)first);
+            return ss_fail(err, SS_E_TRUNCATED,
+                           "%s: more RDMP ranges than the file holds pages after offset %#llx", d->file.path,
+                           (unsigned long long)first);
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
             dmp_seg *grown = realloc(d->segs, ncap * sizeof *grown);
@@ -446,7 +470,7 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
         d->segs[n].count = count;
         d->nsegs = ++n;
         if (count > MAX_PFN)
-            break; /* check_segments reports it */
+            break;      /* check_segments reports it */
         pages += count; /* both at most 2^40: no overflow */
         if (pages > MAX_PFN)
             break; /* cannot be sorted and disjoint below 2^40: check_segments reports it */
@@ -461,8 +485,7 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
 }
 
 /* ranges(): the segments merged where they touch (bitmaps: runs of set bits). */
-static ss_status build_ranges(dmp_ctx *d, ss_error *err)
-{
+static ss_status build_ranges(dmp_ctx *d, ss_error *err) {
     if (d->bitmap) {
         /* One pass to count, one to fill: exactly one allocation, at most one
          * range per present page (so never more than 1/256 of the file size). */
@@ -489,13 +512,11 @@ static ss_status build_ranges(dmp_ctx *d, ss_error *err)
     return SS_OK;
 }
 
-static bool crashdump_probe(const uint8_t *data, uint64_t size)
-{
+static bool crashdump_probe(const uint8_t *data, uint64_t size) {
     return size >= 8 && (memcmp(data, "PAGEDU64", 8) == 0 || memcmp(data, "PAGEDUMP", 8) == 0);
 }
 
-static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
-{
+static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err) {
     const uint8_t *h = file->data;
     if (file->size < 8) {
         bool prefix = memcmp(h, "PAGE", file->size < 4 ? (size_t)file->size : 4) == 0;
@@ -503,17 +524,18 @@ static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void 
                        "%s: %llu bytes is too short for a crash dump signature", file->path,
                        (unsigned long long)file->size);
     }
-    uint32_t valid = rd32(h + 4);
-    const dmp_layout *L = rd32(h) != SIG_PAGE ? NULL
-                          : valid == SIG_DU64  ? &layout64
-                          : valid == SIG_DUMP  ? &layout32
-                                               : NULL;
+    static const dmp_layout *const layouts[] = {&layout64, &layout32};
+    const dmp_layout *L = NULL;
+    for (size_t i = 0; i < 2 && rd32(h) == SIG_PAGE; i++)
+        if (rd32(h + 4) == layouts[i]->valid)
+            L = layouts[i];
     if (!L)
-        return ss_fail(err, SS_E_FORMAT, "%s: not a Windows crash dump (signature '%.8s', expected PAGEDU64 or PAGEDUMP)",
+        return ss_fail(err, SS_E_FORMAT,
+                       "%s: not a Windows crash dump (signature '%.8s', expected PAGEDU64 or PAGEDUMP)",
                        file->path, (const char *)h);
     if (file->size < L->header_size)
-        return ss_fail(err, SS_E_TRUNCATED, "%s: %llu bytes is shorter than the %u-byte %s header", file->path,
-                       (unsigned long long)file->size, L->header_size, L->width == 8 ? "DUMP_HEADER64" : "DUMP_HEADER32");
+        return ss_fail(err, SS_E_TRUNCATED, "%s: %llu bytes is shorter than the %u-byte %s header",
+                       file->path, (unsigned long long)file->size, L->header_size, L->name);
 
     dmp_ctx *d = calloc(1, sizeof *d);
     if (!d)
@@ -524,11 +546,16 @@ static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void 
     if (st == SS_OK) {
         switch (d->info.dump_type) {
         case 1: st = open_runs(d, err); break;
-        case 2: case 5: case 6: case 7: st = open_bitmap(d, err); break;
-        case 8: case 9: case 0xA:
+        case 2:
+        case 5:
+        case 6:
+        case 7: st = open_bitmap(d, err); break;
+        case 8:
+        case 9:
+        case 0xA:
             st = L->width == 8 ? open_rdmp(d, err)
-                               : ss_fail(err, SS_E_UNSUPPORTED, "%s: DumpType %#x in a 32-bit dump", file->path,
-                                         d->info.dump_type);
+                               : ss_fail(err, SS_E_UNSUPPORTED, "%s: DumpType %#x in a 32-bit dump",
+                                         file->path, d->info.dump_type);
             break;
         default:
             st = ss_fail(err, SS_E_UNSUPPORTED,
