@@ -34,14 +34,16 @@
 #define PHYS      (64 * GiB)
 #define OPEN_RUNS 9
 
-static double now(void) {
+static double now(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* A "VmRSS:" / "VmHWM:" line of /proc/self/status, in KiB. */
-static long status_kib(const char *key) {
+static long status_kib(const char *key)
+{
     FILE *f = fopen("/proc/self/status", "r");
     if (!f)
         return -1;
@@ -57,13 +59,15 @@ static long status_kib(const char *key) {
     return v;
 }
 
-static int cmp_double(const void *a, const void *b) {
+static int cmp_double(const void *a, const void *b)
+{
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
 /* Child: measures one file, prints one line "open_ms rss0 rss1 hwm read_gbs page_gbs". */
-static int measure(const char *path, uint64_t first_pfn, uint64_t pages) {
+static int measure(const char *path, uint64_t first_pfn, uint64_t pages)
+{
     long rss0 = status_kib("VmRSS:");
     double t[OPEN_RUNS];
     for (int i = 0; i < OPEN_RUNS; i++) {
@@ -124,7 +128,8 @@ typedef struct result {
     uint64_t apparent, disk;
 } result;
 
-static int run_child(const char *self, result *r, uint64_t first_pfn, uint64_t pages) {
+static int run_child(const char *self, result *r, uint64_t first_pfn, uint64_t pages)
+{
     char cmd[1400];
     snprintf(cmd, sizeof cmd, "'%s' --measure '%s' %" PRIu64 " %" PRIu64, self, r->path, first_pfn, pages);
     FILE *p = popen(cmd, "r");
@@ -137,7 +142,8 @@ static int run_child(const char *self, result *r, uint64_t first_pfn, uint64_t p
     return n == 7 && rc == 0 ? 0 : -1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc == 5 && strcmp(argv[1], "--measure") == 0)
         return measure(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
     uint64_t pages = 262144;

@@ -10,19 +10,22 @@
 #include "backend/bitrank.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next_rand(void) {
+static uint64_t next_rand(void)
+{
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return rng;
 }
 
-static int naive_bit(const uint8_t *b, uint64_t i) {
+static int naive_bit(const uint8_t *b, uint64_t i)
+{
     return (b[i / 8] >> (i % 8)) & 1;
 }
 
 /* Checks an index over a copy that ends exactly at (nbits + 7) / 8 bytes (ASan sees overreads). */
-static void check_bitmap(const uint8_t *src, uint64_t nbits) {
+static void check_bitmap(const uint8_t *src, uint64_t nbits)
+{
     size_t nbytes = (size_t)((nbits + 7) / 8);
     uint8_t *b = malloc(nbytes ? nbytes : 1);
     ck_assert_ptr_nonnull(b);
@@ -61,7 +64,8 @@ static void check_bitmap(const uint8_t *src, uint64_t nbits) {
     free(b);
 }
 
-START_TEST(test_random_lengths) {
+START_TEST(test_random_lengths)
+{
     uint8_t buf[512];
     for (uint64_t nbits = 0; nbits <= 8 * sizeof buf;
          nbits += (nbits < 140 || (nbits > 500 && nbits < 530) ? 1 : 37)) {
@@ -72,7 +76,8 @@ START_TEST(test_random_lengths) {
 }
 END_TEST
 
-START_TEST(test_patterns) {
+START_TEST(test_patterns)
+{
     static const uint8_t fills[] = {0x00, 0xFF, 0x55, 0xAA, 0x80, 0x01};
     uint8_t buf[1024];
     for (size_t f = 0; f < sizeof fills; f++) {
@@ -90,7 +95,8 @@ START_TEST(test_patterns) {
 }
 END_TEST
 
-int main(void) {
+int main(void)
+{
     Suite *s = suite_create("backend_bitrank");
     TCase *tc = tcase_create("rank");
     tcase_add_test(tc, test_random_lengths);

@@ -27,19 +27,22 @@
 
 static char tmpdir[512];
 
-static void make_tmpdir(void) {
+static void make_tmpdir(void)
+{
     const char *base = getenv("TEST_TMPDIR");
     snprintf(tmpdir, sizeof tmpdir, "%s/dmpXXXXXX", base && *base ? base : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
-static void remove_tmpdir(void) {
+static void remove_tmpdir(void)
+{
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static const char *tmp(const char *name) {
+static const char *tmp(const char *name)
+{
     static char path[2][600];
     static int which;
     which ^= 1;
@@ -56,7 +59,8 @@ typedef struct world {
     size_t nvas;
 } world;
 
-static void fill_page(ssb_image *img, uint64_t pa, uint32_t seed) {
+static void fill_page(ssb_image *img, uint64_t pa, uint32_t seed)
+{
     uint8_t page[4096];
     for (size_t i = 0; i < sizeof page; i++)
         page[i] = (uint8_t)(seed * 131u + i * 7u + (i >> 8));
@@ -68,7 +72,8 @@ static void fill_page(ssb_image *img, uint64_t pa, uint32_t seed) {
  * hole between them, a large page at 8 MiB of which two frames hold data, and
  * software PTEs. The same VAs are walked in the raw image and in every dump.
  */
-static world build_world(ss_mode mode) {
+static world build_world(ss_mode mode)
+{
     world w = {0};
     w.img = ssb_new(mode, 16 * MiB, 1 * MiB);
     ck_assert_ptr_nonnull(w.img);
@@ -113,7 +118,8 @@ static world build_world(ss_mode mode) {
     return w;
 }
 
-static ssb_dmp_fields fields_for(ssb_dmp_kind kind, const world *w) {
+static ssb_dmp_fields fields_for(ssb_dmp_kind kind, const world *w)
+{
     bool wide = ssb_dmp_kind_header_size(kind) == 0x2000;
     ssb_dmp_fields f = {0};
     f.dtb = w->dtb;
@@ -140,7 +146,8 @@ typedef struct cmp_ctx {
     size_t pages;
 } cmp_ctx;
 
-static int compare_page(void *arg, uint64_t pfn, const uint8_t *page) {
+static int compare_page(void *arg, uint64_t pfn, const uint8_t *page)
+{
     cmp_ctx *c = arg;
     uint8_t a[4096], b[4096];
     size_t n = 0;
@@ -161,7 +168,8 @@ static int compare_page(void *arg, uint64_t pfn, const uint8_t *page) {
     return 0;
 }
 
-static bool in_runs(const ssb_pfn_run *runs, size_t n, uint64_t pfn) {
+static bool in_runs(const ssb_pfn_run *runs, size_t n, uint64_t pfn)
+{
     for (size_t i = 0; i < n; i++)
         if (pfn >= runs[i].pfn && pfn - runs[i].pfn < runs[i].count)
             return true;
@@ -173,7 +181,8 @@ static bool in_runs(const ssb_pfn_run *runs, size_t n, uint64_t pfn) {
  * hold is a bad PFN there (the tables on the way are the same).
  */
 static void compare_walks(ss_source *dmp, ss_source *raw, const world *w, const ssb_pfn_run *runs,
-                          size_t nruns) {
+                          size_t nruns)
+{
     ss_space *sd = NULL, *sr = NULL;
     ss_dump_info info;
     ck_assert_int_eq(ss_source_info(dmp, &info), SS_OK);
@@ -211,7 +220,8 @@ static void compare_walks(ss_source *dmp, ss_source *raw, const world *w, const 
     ss_space_close(sr);
 }
 
-static void check_info(ss_source *src, ssb_dmp_kind kind, const ssb_dmp_fields *f, ss_mode mode) {
+static void check_info(ss_source *src, ssb_dmp_kind kind, const ssb_dmp_fields *f, ss_mode mode)
+{
     ss_dump_info in;
     ck_assert_int_eq(ss_source_info(src, &in), SS_OK);
     ck_assert_uint_eq(in.flags,
@@ -233,7 +243,8 @@ static void check_info(ss_source *src, ssb_dmp_kind kind, const ssb_dmp_fields *
 }
 
 /* The merged PFN runs the dump must report, in bytes. */
-static size_t expected_ranges(const ssb_pfn_run *runs, size_t n, ss_phys_range *out) {
+static size_t expected_ranges(const ssb_pfn_run *runs, size_t n, ss_phys_range *out)
+{
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (m && out[m - 1].start + out[m - 1].size == runs[i].pfn * 4096)
@@ -249,7 +260,8 @@ typedef struct run_list {
     size_t n, cap;
 } run_list;
 
-static int collect_runs(void *arg, uint64_t pfn, const uint8_t *page) {
+static int collect_runs(void *arg, uint64_t pfn, const uint8_t *page)
+{
     (void)page;
     run_list *l = arg;
     if (l->n && l->runs[l->n - 1].pfn + l->runs[l->n - 1].count == pfn) {
@@ -262,20 +274,23 @@ static int collect_runs(void *arg, uint64_t pfn, const uint8_t *page) {
 }
 
 /* The runs a writer with runs == NULL stores: the image's pages, merged. */
-static size_t image_runs(const ssb_image *img, ssb_pfn_run *runs, size_t cap) {
+static size_t image_runs(const ssb_image *img, ssb_pfn_run *runs, size_t cap)
+{
     run_list l = {runs, 0, cap};
     ck_assert_int_eq(ssb_for_each_page(img, collect_runs, &l), 0);
     return l.n;
 }
 
-static ss_mode kind_mode(ssb_dmp_kind kind, int variant) {
+static ss_mode kind_mode(ssb_dmp_kind kind, int variant)
+{
     if (ssb_dmp_kind_header_size(kind) == 0x2000)
         return SS_MODE_X64;
     return variant ? SS_MODE_X86 : SS_MODE_PAE;
 }
 
 /* Writes one dump of kind (explicit runs or the image's own), checks everything. */
-static void roundtrip(ssb_dmp_kind kind, ss_mode mode, bool padded_runs) {
+static void roundtrip(ssb_dmp_kind kind, ss_mode mode, bool padded_runs)
+{
     make_tmpdir();
     world w = build_world(mode);
     ssb_dmp_fields f = fields_for(kind, &w);
@@ -369,17 +384,20 @@ static const struct {
 };
 #define N_COMBOS ((int)(sizeof combos / sizeof combos[0]))
 
-START_TEST(test_roundtrip_image_pages) {
+START_TEST(test_roundtrip_image_pages)
+{
     roundtrip(combos[_i].kind, combos[_i].mode, false);
 }
 END_TEST
 
-START_TEST(test_roundtrip_padded_runs) {
+START_TEST(test_roundtrip_padded_runs)
+{
     roundtrip(combos[_i].kind, combos[_i].mode, true);
 }
 END_TEST
 
-START_TEST(test_forced_prefix_and_format_names) {
+START_TEST(test_forced_prefix_and_format_names)
+{
     make_tmpdir();
     world w = build_world(SS_MODE_X64);
     ssb_dmp_fields f = fields_for(SSB_DMP64_FULL, &w);
@@ -404,7 +422,8 @@ END_TEST
 /* ---- malformed files ----------------------------------------------------------- */
 
 /* A valid small dump of kind written to name; returns its path. */
-static const char *valid_dump(ssb_dmp_kind kind, const char *name) {
+static const char *valid_dump(ssb_dmp_kind kind, const char *name)
+{
     world w = build_world(kind_mode(kind, 0));
     ssb_dmp_fields f = fields_for(kind, &w);
     const char *path = tmp(name);
@@ -413,31 +432,37 @@ static const char *valid_dump(ssb_dmp_kind kind, const char *name) {
     return path;
 }
 
-static void patch(const char *path, uint64_t off, const void *data, size_t len) {
+static void patch(const char *path, uint64_t off, const void *data, size_t len)
+{
     int fd = open(path, O_WRONLY);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(pwrite(fd, data, len, (off_t)off), (ssize_t)len);
     close(fd);
 }
 
-static void patch32(const char *path, uint64_t off, uint32_t v) {
+static void patch32(const char *path, uint64_t off, uint32_t v)
+{
     patch(path, off, &v, 4);
 }
-static void patch64(const char *path, uint64_t off, uint64_t v) {
+static void patch64(const char *path, uint64_t off, uint64_t v)
+{
     patch(path, off, &v, 8);
 }
 
-static uint64_t file_size(const char *path) {
+static uint64_t file_size(const char *path)
+{
     struct stat sb;
     ck_assert_int_eq(stat(path, &sb), 0);
     return (uint64_t)sb.st_size;
 }
 
-static void cut(const char *path, uint64_t size) {
+static void cut(const char *path, uint64_t size)
+{
     ck_assert_int_eq(truncate(path, (off_t)size), 0);
 }
 
-static uint64_t read64(const char *path, uint64_t off) {
+static uint64_t read64(const char *path, uint64_t off)
+{
     uint64_t v = 0;
     int fd = open(path, O_RDONLY);
     ck_assert_int_ge(fd, 0);
@@ -447,7 +472,8 @@ static uint64_t read64(const char *path, uint64_t off) {
 }
 
 /* Opens path sniffed and forced; both must fail with want and a message. */
-static void expect_open(const char *path, ss_status want) {
+static void expect_open(const char *path, ss_status want)
+{
     char spec[700];
     ss_source *src = (ss_source *)1;
     ss_error err = {0};
@@ -464,7 +490,8 @@ static void expect_open(const char *path, ss_status want) {
 #define T_BEGIN make_tmpdir()
 #define T_END   remove_tmpdir()
 
-START_TEST(test_truncated_header64) {
+START_TEST(test_truncated_header64)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     cut(p, 0x1FFF);
@@ -477,7 +504,8 @@ START_TEST(test_truncated_header64) {
 }
 END_TEST
 
-START_TEST(test_truncated_header32) {
+START_TEST(test_truncated_header32)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP32_FULL, "t.dmp");
     cut(p, 0x800);
@@ -486,7 +514,8 @@ START_TEST(test_truncated_header32) {
 }
 END_TEST
 
-START_TEST(test_runs_past_eof) {
+START_TEST(test_runs_past_eof)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     cut(p, file_size(p) - 4096);
@@ -498,7 +527,8 @@ START_TEST(test_runs_past_eof) {
 }
 END_TEST
 
-START_TEST(test_runs_overlapping) {
+START_TEST(test_runs_overlapping)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     /* run 1 starts inside run 0 */
@@ -509,7 +539,8 @@ START_TEST(test_runs_overlapping) {
 }
 END_TEST
 
-START_TEST(test_runs_unsorted) {
+START_TEST(test_runs_unsorted)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     uint64_t r0[2] = {read64(p, 0x98), read64(p, 0xA0)}, r1[2] = {read64(p, 0xA8), read64(p, 0xB0)};
@@ -520,7 +551,8 @@ START_TEST(test_runs_unsorted) {
 }
 END_TEST
 
-START_TEST(test_absurd_number_of_runs) {
+START_TEST(test_absurd_number_of_runs)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     patch32(p, 0x88, 43); /* 42 runs fill the 700-byte descriptor */
@@ -534,7 +566,8 @@ START_TEST(test_absurd_number_of_runs) {
 }
 END_TEST
 
-START_TEST(test_absurd_page_count) {
+START_TEST(test_absurd_page_count)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     uint32_t nruns = (uint32_t)read64(p, 0x88);
@@ -552,7 +585,8 @@ START_TEST(test_absurd_page_count) {
 }
 END_TEST
 
-START_TEST(test_bitmap_past_eof) {
+START_TEST(test_bitmap_past_eof)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL_BITMAP, "t.dmp");
     patch64(p, 0x2030, 1ull << 36); /* 2^36 bits: an 8 GiB bitmap in a small file */
@@ -566,7 +600,8 @@ START_TEST(test_bitmap_past_eof) {
 }
 END_TEST
 
-START_TEST(test_bitmap_more_pages_than_file) {
+START_TEST(test_bitmap_more_pages_than_file)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL_BITMAP, "t.dmp");
     /* set 8 more bits (frames 0-7 are not in the image) and claim them */
@@ -582,7 +617,8 @@ START_TEST(test_bitmap_more_pages_than_file) {
 }
 END_TEST
 
-START_TEST(test_bitmap_first_page_bad) {
+START_TEST(test_bitmap_first_page_bad)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_LIVE_BITMAP, "t.dmp");
     patch64(p, 0x2020, file_size(p)); /* pages start at EOF */
@@ -595,7 +631,8 @@ START_TEST(test_bitmap_first_page_bad) {
 }
 END_TEST
 
-START_TEST(test_wrong_signature) {
+START_TEST(test_wrong_signature)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     patch(p, 4, "DX64", 4);
@@ -619,7 +656,8 @@ START_TEST(test_wrong_signature) {
 }
 END_TEST
 
-START_TEST(test_mixed_signatures) {
+START_TEST(test_mixed_signatures)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP32_FULL, "t.dmp");
     patch32(p, 0x20, 0x8664); /* PAGEDUMP with an x64 machine type */
@@ -633,7 +671,8 @@ START_TEST(test_mixed_signatures) {
 }
 END_TEST
 
-START_TEST(test_unsupported_dump_type) {
+START_TEST(test_unsupported_dump_type)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_FULL, "t.dmp");
     patch32(p, 0xF98, 4); /* triage */
@@ -645,7 +684,8 @@ START_TEST(test_unsupported_dump_type) {
 }
 END_TEST
 
-START_TEST(test_pae_flag_bad) {
+START_TEST(test_pae_flag_bad)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP32_FULL, "t.dmp");
     uint8_t b = 7;
@@ -655,7 +695,8 @@ START_TEST(test_pae_flag_bad) {
 }
 END_TEST
 
-START_TEST(test_rdmp_bad) {
+START_TEST(test_rdmp_bad)
+{
     T_BEGIN;
     const char *p = valid_dump(SSB_DMP64_RDMP_KERNEL, "t.dmp");
     patch64(p, 0x2018, read64(p, 0x2018) + 4096); /* FirstPageOffset != 0x2020 + MetadataSize */
@@ -683,7 +724,8 @@ START_TEST(test_rdmp_bad) {
 }
 END_TEST
 
-START_TEST(test_tiny_files) {
+START_TEST(test_tiny_files)
+{
     T_BEGIN;
     const char *p = tmp("tiny");
     FILE *f = fopen(p, "wb");
@@ -701,7 +743,8 @@ END_TEST
 
 /* ---- fuzzer seeds -------------------------------------------------------------- */
 
-START_TEST(test_write_fuzz_seeds) {
+START_TEST(test_write_fuzz_seeds)
+{
     const char *dir = getenv("SS_FUZZ_SEED_DIR");
     if (!dir || !*dir)
         return;
@@ -735,7 +778,8 @@ START_TEST(test_write_fuzz_seeds) {
 }
 END_TEST
 
-static Suite *crashdump_suite(void) {
+static Suite *crashdump_suite(void)
+{
     Suite *s = suite_create("backend_crashdump");
     TCase *tc = tcase_create("roundtrip");
     tcase_add_loop_test(tc, test_roundtrip_image_pages, 0, N_COMBOS);
@@ -768,7 +812,8 @@ static Suite *crashdump_suite(void) {
     return s;
 }
 
-int main(void) {
+int main(void)
+{
     SRunner *sr = srunner_create(crashdump_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

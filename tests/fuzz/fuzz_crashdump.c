@@ -18,7 +18,8 @@
 
 static int memfd = -1;
 
-static void read_everything(ss_source *src) {
+static void read_everything(ss_source *src)
+{
     const ss_phys_range *r = NULL;
     size_t n = 0;
     if (ss_source_ranges(src, &r, &n) != SS_OK)
@@ -42,7 +43,8 @@ static void read_everything(ss_source *src) {
     (void)sink;
 }
 
-static void walk_some(ss_source *src, const uint8_t *data, size_t size) {
+static void walk_some(ss_source *src, const uint8_t *data, size_t size)
+{
     ss_dump_info info;
     if (ss_source_info(src, &info) != SS_OK || !(info.flags & SS_INFO_DTB))
         return;
@@ -68,7 +70,8 @@ static void walk_some(ss_source *src, const uint8_t *data, size_t size) {
     ss_space_close(sp);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (memfd < 0) {
         memfd = memfd_create("fuzz_crashdump", MFD_CLOEXEC);
         if (memfd < 0)

@@ -32,29 +32,36 @@ static const kind_desc kinds[SSB_DMP_KIND_COUNT] = {
     [SSB_DMP32_BITMAP] = {"dmp32-bitmap", 5, 4, 'b', 0x504D4446u},
 };
 
-const char *ssb_dmp_kind_name(ssb_dmp_kind kind) {
+const char *ssb_dmp_kind_name(ssb_dmp_kind kind)
+{
     return (unsigned)kind < SSB_DMP_KIND_COUNT ? kinds[kind].name : "?";
 }
 
-uint32_t ssb_dmp_kind_type(ssb_dmp_kind kind) {
+uint32_t ssb_dmp_kind_type(ssb_dmp_kind kind)
+{
     return (unsigned)kind < SSB_DMP_KIND_COUNT ? kinds[kind].type : 0;
 }
 
-uint32_t ssb_dmp_kind_machine(ssb_dmp_kind kind) {
+uint32_t ssb_dmp_kind_machine(ssb_dmp_kind kind)
+{
     return (unsigned)kind < SSB_DMP_KIND_COUNT && kinds[kind].width == 4 ? 0x14Cu : 0x8664u;
 }
 
-uint32_t ssb_dmp_kind_header_size(ssb_dmp_kind kind) {
+uint32_t ssb_dmp_kind_header_size(ssb_dmp_kind kind)
+{
     return (unsigned)kind < SSB_DMP_KIND_COUNT && kinds[kind].width == 4 ? 0x1000u : 0x2000u;
 }
 
-static void put32(uint8_t *p, uint32_t v) {
+static void put32(uint8_t *p, uint32_t v)
+{
     memcpy(p, &v, 4);
 }
-static void put64(uint8_t *p, uint64_t v) {
+static void put64(uint8_t *p, uint64_t v)
+{
     memcpy(p, &v, 8);
 }
-static void putw(uint8_t *p, uint64_t v, unsigned w) {
+static void putw(uint8_t *p, uint64_t v, unsigned w)
+{
     if (w == 8)
         put64(p, v);
     else
@@ -71,7 +78,8 @@ typedef struct collect {
     size_t n, cap;
 } collect;
 
-static int collect_page(void *arg, uint64_t pfn, const uint8_t *page) {
+static int collect_page(void *arg, uint64_t pfn, const uint8_t *page)
+{
     (void)page;
     collect *c = arg;
     if (c->n && c->runs[c->n - 1].pfn + c->runs[c->n - 1].count == pfn) {
@@ -90,7 +98,8 @@ static int collect_page(void *arg, uint64_t pfn, const uint8_t *page) {
     return 0;
 }
 
-static int cmp_placed(const void *a, const void *b) {
+static int cmp_placed(const void *a, const void *b)
+{
     const placed *x = a, *y = b;
     return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
 }
@@ -101,7 +110,8 @@ typedef struct page_writer {
     size_t n;
 } page_writer;
 
-static int write_page(void *arg, uint64_t pfn, const uint8_t *page) {
+static int write_page(void *arg, uint64_t pfn, const uint8_t *page)
+{
     page_writer *w = arg;
     size_t lo = 0, hi = w->n;
     while (lo < hi) {
@@ -118,7 +128,8 @@ static int write_page(void *arg, uint64_t pfn, const uint8_t *page) {
 }
 
 /* The main header: filled with the "PAGE" pattern as Windows does, then the fields. */
-static void fill_header(uint8_t *h, const kind_desc *k, const ssb_dmp_fields *f) {
+static void fill_header(uint8_t *h, const kind_desc *k, const ssb_dmp_fields *f)
+{
     unsigned w = k->width;
     size_t size = w == 8 ? 0x2000 : 0x1000;
     for (size_t i = 0; i < size; i += 4)
@@ -164,7 +175,8 @@ static void fill_header(uint8_t *h, const kind_desc *k, const ssb_dmp_fields *f)
 }
 
 int ssb_write_dmp(const ssb_image *img, ssb_dmp_kind kind, const ssb_dmp_fields *fields,
-                  const ssb_pfn_run *runs, size_t nruns, const char *path) {
+                  const ssb_pfn_run *runs, size_t nruns, const char *path)
+{
     if (!img || !fields || !path || (unsigned)kind >= SSB_DMP_KIND_COUNT)
         return -1;
     const kind_desc *k = &kinds[kind];

@@ -3,7 +3,8 @@
 
 #include "bitrank.h"
 
-ss_status ss_bitrank_init(ss_bitrank *r, const uint8_t *bits, uint64_t nbits) {
+ss_status ss_bitrank_init(ss_bitrank *r, const uint8_t *bits, uint64_t nbits)
+{
     memset(r, 0, sizeof *r);
     r->bits = bits;
     r->nbits = nbits;
@@ -26,12 +27,14 @@ ss_status ss_bitrank_init(ss_bitrank *r, const uint8_t *bits, uint64_t nbits) {
     return SS_OK;
 }
 
-void ss_bitrank_free(ss_bitrank *r) {
+void ss_bitrank_free(ss_bitrank *r)
+{
     free(r->block);
     r->block = NULL;
 }
 
-uint64_t ss_bitrank_runs(const ss_bitrank *r, ss_phys_range *out) {
+uint64_t ss_bitrank_runs(const ss_bitrank *r, ss_phys_range *out)
+{
     uint64_t count = 0;
     uint64_t prev_top = 0; /* bit 63 of the previous word: a run may continue across words */
     for (uint64_t w = 0; w < r->nwords; w++) {

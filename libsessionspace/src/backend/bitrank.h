@@ -31,7 +31,8 @@ typedef struct ss_bitrank {
 #define ss_popcount64(x) ((uint64_t)__builtin_popcountll(x))
 #define ss_ctz64(x)      ((uint64_t)__builtin_ctzll(x)) /* x != 0 */
 #else
-static inline uint64_t ss_ctz64(uint64_t x) {
+static inline uint64_t ss_ctz64(uint64_t x)
+{
     uint64_t n = 0;
     while (!(x & 1)) {
         x >>= 1;
@@ -39,7 +40,8 @@ static inline uint64_t ss_ctz64(uint64_t x) {
     }
     return n;
 }
-static inline uint64_t ss_popcount64(uint64_t x) {
+static inline uint64_t ss_popcount64(uint64_t x)
+{
     x = x - ((x >> 1) & 0x5555555555555555ull);
     x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
     x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
@@ -48,7 +50,8 @@ static inline uint64_t ss_popcount64(uint64_t x) {
 #endif
 
 /* Word w of the bitmap (bits 64w .. 64w+63), bits at or past nbits cleared. */
-static inline uint64_t ss_bitrank_word(const ss_bitrank *r, uint64_t w) {
+static inline uint64_t ss_bitrank_word(const ss_bitrank *r, uint64_t w)
+{
     uint64_t v = 0;
     uint64_t nbytes = (r->nbits + 7) / 8;
     uint64_t at = w * 8;
@@ -65,12 +68,14 @@ static inline uint64_t ss_bitrank_word(const ss_bitrank *r, uint64_t w) {
 }
 
 /* True when bit i (< nbits) is set. */
-static inline bool ss_bitrank_get(const ss_bitrank *r, uint64_t i) {
+static inline bool ss_bitrank_get(const ss_bitrank *r, uint64_t i)
+{
     return (r->bits[i >> 3] >> (i & 7)) & 1u;
 }
 
 /* Number of set bits in [0, i), i < nbits. */
-static inline uint64_t ss_bitrank_rank(const ss_bitrank *r, uint64_t i) {
+static inline uint64_t ss_bitrank_rank(const ss_bitrank *r, uint64_t i)
+{
     uint64_t w = i >> 6;
     uint64_t b = w / SS_BITRANK_BLOCK_WORDS;
     uint64_t n = r->block[b];

@@ -130,7 +130,8 @@ typedef struct dmp_ctx {
     size_t nranges;
 } dmp_ctx;
 
-static uint64_t rd(const uint8_t *p, unsigned width) {
+static uint64_t rd(const uint8_t *p, unsigned width)
+{
     if (width == 8) {
         uint64_t v;
         memcpy(&v, p, 8);
@@ -141,14 +142,16 @@ static uint64_t rd(const uint8_t *p, unsigned width) {
     return v;
 }
 
-static uint32_t rd32(const uint8_t *p) {
+static uint32_t rd32(const uint8_t *p)
+{
     return (uint32_t)rd(p, 4);
 }
 
 /* ---- page lookup ----------------------------------------------------------- */
 
 /* File offset of frame pfn; SS_E_RANGE past the dump's end, SS_E_NO_PAGE in a hole. */
-static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off) {
+static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off)
+{
     if (pfn >= d->npfn)
         return SS_E_RANGE;
     if (d->bitmap) {
@@ -171,7 +174,8 @@ static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off) {
     return SS_OK;
 }
 
-static ss_status dmp_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread) {
+static ss_status dmp_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
+{
     const dmp_ctx *d = ctx;
     uint8_t *out = buf;
     size_t done = 0;
@@ -195,27 +199,31 @@ static ss_status dmp_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t 
     return SS_OK;
 }
 
-static const uint8_t *dmp_page(void *ctx, uint64_t pfn, ss_status *status) {
+static const uint8_t *dmp_page(void *ctx, uint64_t pfn, ss_status *status)
+{
     const dmp_ctx *d = ctx;
     uint64_t off;
     *status = dmp_locate(d, pfn, &off);
     return *status == SS_OK ? d->file.data + off : NULL;
 }
 
-static ss_status dmp_ranges(void *ctx, const ss_phys_range **ranges, size_t *count) {
+static ss_status dmp_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
+{
     dmp_ctx *d = ctx;
     *ranges = d->ranges;
     *count = d->nranges;
     return SS_OK;
 }
 
-static ss_status dmp_info(void *ctx, ss_dump_info *info) {
+static ss_status dmp_info(void *ctx, ss_dump_info *info)
+{
     const dmp_ctx *d = ctx;
     *info = d->info;
     return SS_OK;
 }
 
-static void dmp_close(void *ctx) {
+static void dmp_close(void *ctx)
+{
     dmp_ctx *d = ctx;
     ss_file_unmap(&d->file);
     ss_bitrank_free(&d->rank);
@@ -248,7 +256,8 @@ static const ss_backend_ops dmp32_ops = {
 /* ---- open ------------------------------------------------------------------ */
 
 /* Fills ss_dump_info from the main header and picks the paging mode. */
-static ss_status read_header(dmp_ctx *d, ss_error *err) {
+static ss_status read_header(dmp_ctx *d, ss_error *err)
+{
     const dmp_layout *L = d->lay;
     const uint8_t *h = d->file.data;
     ss_dump_info *in = &d->info;
@@ -292,7 +301,8 @@ static ss_status read_header(dmp_ctx *d, ss_error *err) {
  * Checks that segs[0 .. n) are sorted, do not overlap and lie in the file, and
  * sets npfn. Segment offsets are already assigned.
  */
-static ss_status check_segments(dmp_ctx *d, const char *what, ss_error *err) {
+static ss_status check_segments(dmp_ctx *d, const char *what, ss_error *err)
+{
     uint64_t end_pfn = 0;
     for (size_t i = 0; i < d->nsegs; i++) {
         const dmp_seg *s = &d->segs[i];
@@ -313,7 +323,8 @@ static ss_status check_segments(dmp_ctx *d, const char *what, ss_error *err) {
 }
 
 /* Lays segs[] out one after another from file offset `first`; checks they fit. */
-static ss_status place_segments(dmp_ctx *d, uint64_t first, const char *what, ss_error *err) {
+static ss_status place_segments(dmp_ctx *d, uint64_t first, const char *what, ss_error *err)
+{
     uint64_t off = first;
     for (size_t i = 0; i < d->nsegs; i++) {
         dmp_seg *s = &d->segs[i];
@@ -333,7 +344,8 @@ static ss_status place_segments(dmp_ctx *d, uint64_t first, const char *what, ss
 }
 
 /* Full dump (type 1): PHYSICAL_MEMORY_DESCRIPTOR runs; pages follow the header. */
-static ss_status open_runs(dmp_ctx *d, ss_error *err) {
+static ss_status open_runs(dmp_ctx *d, ss_error *err)
+{
     const dmp_layout *L = d->lay;
     const uint8_t *pmd = d->file.data + L->memory_block;
     unsigned w = L->width;
@@ -368,7 +380,8 @@ static ss_status open_runs(dmp_ctx *d, ss_error *err) {
 }
 
 /* Bitmap dumps (2, 5, 6, 7): SDMP / FDMP header, bitmap, present pages in PFN order. */
-static ss_status open_bitmap(dmp_ctx *d, ss_error *err) {
+static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
+{
     const uint8_t *b = d->file.data + d->lay->header_size;
     uint64_t avail = d->file.size - d->lay->header_size;
     if (avail < BMP_BITMAP)
@@ -415,7 +428,8 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err) {
 }
 
 /* Range dumps (8, 9, 0xA): RDMP header, PFN ranges, pages in range order. */
-static ss_status open_rdmp(dmp_ctx *d, ss_error *err) {
+static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
+{
     const uint8_t *r = d->file.data + d->lay->header_size;
     uint64_t base = d->lay->header_size;
     uint64_t avail = d->file.size - base;
@@ -485,7 +499,8 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err) {
 }
 
 /* ranges(): the segments merged where they touch (bitmaps: runs of set bits). */
-static ss_status build_ranges(dmp_ctx *d, ss_error *err) {
+static ss_status build_ranges(dmp_ctx *d, ss_error *err)
+{
     if (d->bitmap) {
         /* One pass to count, one to fill: exactly one allocation, at most one
          * range per present page (so never more than 1/256 of the file size). */
@@ -512,11 +527,13 @@ static ss_status build_ranges(dmp_ctx *d, ss_error *err) {
     return SS_OK;
 }
 
-static bool crashdump_probe(const uint8_t *data, uint64_t size) {
+static bool crashdump_probe(const uint8_t *data, uint64_t size)
+{
     return size >= 8 && (memcmp(data, "PAGEDU64", 8) == 0 || memcmp(data, "PAGEDUMP", 8) == 0);
 }
 
-static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err) {
+static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+{
     const uint8_t *h = file->data;
     if (file->size < 8) {
         bool prefix = memcmp(h, "PAGE", file->size < 4 ? (size_t)file->size : 4) == 0;
