@@ -67,4 +67,9 @@ set(CMAKE_DEPEND_INFO_FILES
   "tests/support/CMakeFiles/ss_testsupport.dir/DependInfo.cmake"
   "tests/support/CMakeFiles/ss-mkimage.dir/DependInfo.cmake"
   "examples/CMakeFiles/sessionspace-cli.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_backend_raw.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_mmu_la57.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_mmu_pae.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_mmu_x64.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_mmu_x86.dir/DependInfo.cmake"
   )

@@ -9,6 +9,7 @@ set(CMAKE_DEPENDS_LANGUAGES
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/tests/support/imagebuilder.c" "tests/support/CMakeFiles/ss_testsupport.dir/imagebuilder.c.o" "gcc" "tests/support/CMakeFiles/ss_testsupport.dir/imagebuilder.c.o.d"
+  "/work/main/tests/support/testutil.c" "tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o" "gcc" "tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o.d"
   )
 
 # Targets to which this target links.

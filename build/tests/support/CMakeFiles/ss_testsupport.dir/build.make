@@ -83,17 +83,33 @@ tests/support/CMakeFiles/ss_testsupport.dir/imagebuilder.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/ss_testsupport.dir/imagebuilder.c.s"
 	cd /work/main/build/tests/support && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/tests/support/imagebuilder.c -o CMakeFiles/ss_testsupport.dir/imagebuilder.c.s
 
+tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o: tests/support/CMakeFiles/ss_testsupport.dir/flags.make
+tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o: /work/main/tests/support/testutil.c
+tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o: tests/support/CMakeFiles/ss_testsupport.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o"
+	cd /work/main/build/tests/support && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o -MF CMakeFiles/ss_testsupport.dir/testutil.c.o.d -o CMakeFiles/ss_testsupport.dir/testutil.c.o -c /work/main/tests/support/testutil.c
+
+tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/ss_testsupport.dir/testutil.c.i"
+	cd /work/main/build/tests/support && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/tests/support/testutil.c > CMakeFiles/ss_testsupport.dir/testutil.c.i
+
+tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/ss_testsupport.dir/testutil.c.s"
+	cd /work/main/build/tests/support && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/tests/support/testutil.c -o CMakeFiles/ss_testsupport.dir/testutil.c.s
+
 # Object files for target ss_testsupport
 ss_testsupport_OBJECTS = \
-"CMakeFiles/ss_testsupport.dir/imagebuilder.c.o"
+"CMakeFiles/ss_testsupport.dir/imagebuilder.c.o" \
+"CMakeFiles/ss_testsupport.dir/testutil.c.o"
 
 # External object files for target ss_testsupport
 ss_testsupport_EXTERNAL_OBJECTS =
 
 tests/support/libss_testsupport.a: tests/support/CMakeFiles/ss_testsupport.dir/imagebuilder.c.o
+tests/support/libss_testsupport.a: tests/support/CMakeFiles/ss_testsupport.dir/testutil.c.o
 tests/support/libss_testsupport.a: tests/support/CMakeFiles/ss_testsupport.dir/build.make
 tests/support/libss_testsupport.a: tests/support/CMakeFiles/ss_testsupport.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Linking C static library libss_testsupport.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Linking C static library libss_testsupport.a"
 	cd /work/main/build/tests/support && $(CMAKE_COMMAND) -P CMakeFiles/ss_testsupport.dir/cmake_clean_target.cmake
 	cd /work/main/build/tests/support && $(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/ss_testsupport.dir/link.txt --verbose=$(VERBOSE)
 

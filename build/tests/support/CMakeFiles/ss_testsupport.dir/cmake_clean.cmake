@@ -1,6 +1,8 @@
 file(REMOVE_RECURSE
   "CMakeFiles/ss_testsupport.dir/imagebuilder.c.o"
   "CMakeFiles/ss_testsupport.dir/imagebuilder.c.o.d"
+  "CMakeFiles/ss_testsupport.dir/testutil.c.o"
+  "CMakeFiles/ss_testsupport.dir/testutil.c.o.d"
   "libss_testsupport.a"
   "libss_testsupport.pdb"
 )
