@@ -109,9 +109,9 @@ class DemoImage(unittest.TestCase):
         self.assertEqual((info["format"], info["ranges"], info["bytes"]), ("raw", 1, 64 * MiB))
 
     def test_errors(self):
-        r = run("vtop", self.image, "0")
+        r = run("vtop", self.image, "0")  # a raw image records no DTB
         self.assertEqual(r.returncode, 2)
-        self.assertIn("--dtb", r.stderr)
+        self.assertIn("does not record one", r.stderr)
         r = run("vtop", self.image, "0", "--dtb", "0x1000", "--mode", "arm64")
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown mode", r.stderr)
