@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the built library into a temporary prefix, then builds a consumer with
-# find_package(sessionspace) and another with pkg-config, and runs both on the demo image.
+# find_package(sessionspace), one with pkg-config and one that vendors the source tree
+# with add_subdirectory(), and runs each on the demo image.
 # usage: check_install.sh BUILD_DIR SOURCE_DIR MKIMAGE
 set -euo pipefail
 build=$1 src=$2 mkimage=$3
@@ -21,4 +22,9 @@ flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs --static sessionspa
 cc -std=c11 -o "$tmp/pc-consumer" "$src/tests/install/consumer/main.c" $flags
 got=$("$tmp/pc-consumer" "$tmp/demo.raw" "$dtb" 'fffff99b`3c078abc')
 [ "$got" = "$expect" ] || { echo "pkg-config consumer printed '$got', expected '$expect'"; exit 1; }
-echo "install: find_package and pkg-config consumers both print '$expect'"
+cmake -S "$src/tests/install/vendor" -B "$tmp/vendor" -DSS_SOURCE_DIR="$src" >/dev/null
+cmake --build "$tmp/vendor" -j2 >/dev/null
+[ ! -e "$tmp/vendor/libsessionspace/tests" ] || { echo "vendored build also built the tests"; exit 1; }
+got=$("$tmp/vendor/consumer" "$tmp/demo.raw" "$dtb" 'fffff99b`3c078abc')
+[ "$got" = "$expect" ] || { echo "vendored consumer printed '$got', expected '$expect'"; exit 1; }
+echo "install: find_package, pkg-config and add_subdirectory consumers all print '$expect'"
