@@ -36,11 +36,45 @@ START_TEST(five_levels)
 }
 END_TEST
 
+/* Software PTEs use the x64 layout under 5-level paging too. */
+START_TEST(software_states)
+{
+    ssb_image *img = ssb_new(SS_MODE_LA57, 1ull << 30, 512ull << 20);
+    uint64_t root = ssb_new_root(img);
+    const uint64_t base = 0xff7b99b3c0780000ull;
+    ssb_set_entry(img, root, base, 1, ssb_sw_transition(SS_MODE_LA57, 0x3456, 4));
+    ssb_set_entry(img, root, base + 0x1000, 1,
+                  ssb_sw_prototype(SS_MODE_LA57, SS_PTE_LAYOUT_WIN8, 0xffffb80000001230ull, 1));
+    ssb_set_entry(img, root, base + 0x2000, 1,
+                  ssb_sw_pagefile(SS_MODE_LA57, SS_PTE_LAYOUT_WIN8, 7, 0x99000, 4));
+    ssb_set_entry(img, root, base + 0x3000, 1, ssb_sw_demand_zero(SS_MODE_LA57, SS_PTE_LAYOUT_WIN8, 4));
+    ss_source *src = ss_test_open_raw(img, "la57-sw.raw");
+    ss_space *sp;
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_LA57, root, NULL, &sp), SS_OK);
+    ss_xlat x;
+    ck_assert_int_eq(ss_space_walk(sp, base + 0x5, &x), SS_OK);
+    ck_assert_int_eq(x.state, SS_XLAT_TRANSITION);
+    ck_assert_uint_eq(x.pa, 0x3456005);
+    ck_assert_uint_eq(x.nentries, 5);
+    ck_assert_int_eq(ss_space_walk(sp, base + 0x1000, &x), SS_E_PROTOTYPE);
+    ck_assert_uint_eq(x.proto_address, 0xffffb80000001230ull);
+    ck_assert_int_eq(ss_space_walk(sp, base + 0x2000, &x), SS_E_PAGEFILE);
+    ck_assert_uint_eq(x.pagefile_number, 7);
+    ck_assert_uint_eq(x.pagefile_offset, 0x99000);
+    ck_assert_int_eq(ss_space_walk(sp, base + 0x3000, &x), SS_E_DEMAND_ZERO);
+    ck_assert_int_eq(ss_space_walk(sp, base + 0x4000, &x), SS_E_NOT_PRESENT);
+    ss_space_close(sp);
+    ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mmu_la57");
     TCase *tc = tcase_create("walks");
     tcase_add_test(tc, five_levels);
+    tcase_add_test(tc, software_states);
     suite_add_tcase(s, tc);
     return ss_run_suite(s);
 }
