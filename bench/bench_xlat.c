@@ -31,9 +31,9 @@
 #define MiB (1024ull * KiB)
 #define GiB (1024ull * MiB)
 
-#define VA_BASE 0xffffa00000000000ull /* 4 KiB pages from here */
-#define DATA_FRAMES 16384ull          /* the 4 KiB pages share these frames (PA 0 - 64 MiB) */
-#define TABLE_BASE (64 * MiB)
+#define VA_BASE     0xffffa00000000000ull /* 4 KiB pages from here */
+#define DATA_FRAMES 16384ull              /* the 4 KiB pages share these frames (PA 0 - 64 MiB) */
+#define TABLE_BASE  (64 * MiB)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -410,7 +410,8 @@ static const phys_backend phys_backends[] = {
 /* GB/s reading the 64 MiB data area: ss_source_read in 64 KiB chunks, and zero-copy ss_source_page. */
 static void bench_phys(const bench_image *bi)
 {
-    printf("\n| backend | ss_source_read, 64 KiB chunks (GB/s) | ss_source_page, zero-copy, sum of 8-byte words (GB/s) |\n|---|---|---|\n");
+    printf("\n| backend | ss_source_read, 64 KiB chunks (GB/s) | ss_source_page, zero-copy, sum of 8-byte "
+           "words (GB/s) |\n|---|---|---|\n");
     static uint8_t buf[64 * KiB];
     const uint64_t total = DATA_FRAMES * 4096;
     for (size_t b = 0; b < sizeof phys_backends / sizeof *phys_backends; b++) {
@@ -560,7 +561,8 @@ int main(int argc, char **argv)
            "%zu translations per run, median of %d runs; addrxlat %s\n\n",
            NLIST, g_reps,
 #ifdef HAVE_ADDRXLAT
-           "= libaddrxlat: addrxlat_fulladdr_conv(KVADDR -> MACHPHYSADDR) through an addrxlat_sys whose maps use one x86-64 page-table method at the same CR3, reading the same mmap"
+           "= libaddrxlat: addrxlat_fulladdr_conv(KVADDR -> MACHPHYSADDR) through an addrxlat_sys whose maps "
+           "use one x86-64 page-table method at the same CR3, reading the same mmap"
 #else
            "not built (no libaddrxlat)"
 #endif
@@ -592,9 +594,13 @@ int main(int argc, char **argv)
     printf("\ncache: %u entries × %u bytes; targets: cached ≥ 150 M/s %s, ≥ 10× addrxlat %s; "
            "uncached hot ≥ 25 M/s %s, ≥ 2× addrxlat %s; ≤ 32 bytes/entry %s\n",
            st.entries, st.entry_bytes, 1e3 / c_hot >= 150 ? "met" : "MISSED",
-           ax_hot_conv == 0 ? "n/a" : ax_hot_conv / c_hot >= 10 ? "met" : "MISSED",
+           ax_hot_conv == 0            ? "n/a"
+           : ax_hot_conv / c_hot >= 10 ? "met"
+                                       : "MISSED",
            1e3 / u_hot >= 25 ? "met" : "MISSED",
-           ax_hot_conv == 0 ? "n/a" : ax_hot_conv / u_hot >= 2 ? "met" : "MISSED",
+           ax_hot_conv == 0           ? "n/a"
+           : ax_hot_conv / u_hot >= 2 ? "met"
+                                      : "MISSED",
            st.entry_bytes <= 32 ? "met" : "MISSED");
 #ifdef HAVE_ADDRXLAT
     ax_close(&a);

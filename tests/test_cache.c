@@ -20,9 +20,9 @@
 #include "imagebuilder.h"
 #include "sessionspace/sys/backend.h"
 
-#define KiB 1024ull
-#define MiB (1024ull * KiB)
-#define GiB (1024ull * MiB)
+#define KiB    1024ull
+#define MiB    (1024ull * KiB)
+#define GiB    (1024ull * MiB)
 #define NROOTS 3
 
 /* ---- a live backend over an image ------------------------------------------------ */
@@ -155,15 +155,17 @@ static void build_world(world *w, ss_mode mode)
             ck_assert_int_eq(ssb_map(img, root, b + i * w->large, pa, w->large, SSB_RW), 0);
         }
         ck_assert_uint_ne(ssb_set_entry(img, root, b + 6 * w->large, SS_LEVEL_PDE,
-                                        ssb_sw_pagefile(mode, lay, 2, 0x123000, 4)), 0);
+                                        ssb_sw_pagefile(mode, lay, 2, 0x123000, 4)),
+                          0);
         uint64_t pt = ssb_alloc_page(img);
         for (unsigned i = 0; i < 16; i++) {
             uint64_t pte = ((uint64_t)(200 + i + r) << 12) | SSB_P | SSB_RW;
             unsigned width = mode == SS_MODE_X86 ? 4 : 8;
             ck_assert_int_eq(ssb_write(img, pt + i * width, &pte, width), 0);
         }
-        ck_assert_uint_ne(ssb_set_entry(img, root, b + 7 * w->large, SS_LEVEL_PDE,
-                                        ssb_sw_transition(mode, pt >> 12, 4)), 0);
+        ck_assert_uint_ne(
+            ssb_set_entry(img, root, b + 7 * w->large, SS_LEVEL_PDE, ssb_sw_transition(mode, pt >> 12, 4)),
+            0);
         uint64_t outside = (phys + 64 * MiB) | SSB_P | SSB_RW;
         ck_assert_uint_ne(ssb_set_entry(img, root, b + 8 * w->large, SS_LEVEL_PDE, outside), 0);
         ck_assert_uint_ne(ssb_set_entry(img, root, b + 9 * w->large, SS_LEVEL_PDE, 0), 0);
@@ -187,9 +189,9 @@ static void build_world(world *w, ss_mode mode)
     for (size_t i = 0; i < w->nvas; i++) {
         uint64_t v;
         switch (rnd() % 8) {
-        case 0: v = rnd(); break;                                              /* mostly noncanonical */
+        case 0: v = rnd(); break; /* mostly noncanonical */
         case 1: v = is32(mode) ? rnd() & 0xffffffffull : rnd() & 0x7fffffffffffull; break;
-        case 2: v = w->base + (rnd() % (10 * w->large)); break;               /* upper levels */
+        case 2: v = w->base + (rnd() % (10 * w->large)); break;                 /* upper levels */
         default: v = w->base + ((rnd() % 256) * 4096) + (rnd() & 0xfff); break; /* small working set */
         }
         if (!is32(mode) && rnd() % 4 == 0)
@@ -300,8 +302,7 @@ START_TEST(large_page_one_entry)
     build_world(&w, SS_MODE_X64);
     ss_space *s = open_space(&w, 0, 0);
     uint64_t pa;
-    for (uint64_t off = 0; off < GiB; off += 4 * MiB + 4096)
-    {
+    for (uint64_t off = 0; off < GiB; off += 4 * MiB + 4096) {
         ck_assert_int_eq(ss_translate(s, w.base + GiB + off, &pa), SS_OK);
         ck_assert_uint_eq(pa, off);
     }
@@ -437,10 +438,14 @@ START_TEST(batch_equals_single)
             ck_assert_uint_eq(ok, want_ok);
             ck_assert_uint_gt(ok, 0);
 
-            /* Ranges: the whole interesting region of 32-bit modes, windows elsewhere, the top of the VA space. */
-            const uint64_t starts[] = {w.base - 3 * 4096 + 123, w.base + 5 * w.large - 7 * 4096,
-                                       w.base + GiB - 4096, w.base + 2 * GiB + 512 * MiB - 9 * 4096,
-                                       0xfffffffffffff000ull - 8 * 4096, 0x7ffffffff000ull};
+            /* Ranges: the whole interesting region of 32-bit modes, windows elsewhere, the top of the VA
+             * space. */
+            const uint64_t starts[] = {w.base - 3 * 4096 + 123,
+                                       w.base + 5 * w.large - 7 * 4096,
+                                       w.base + GiB - 4096,
+                                       w.base + 2 * GiB + 512 * MiB - 9 * 4096,
+                                       0xfffffffffffff000ull - 8 * 4096,
+                                       0x7ffffffff000ull};
             for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
                 size_t np = is32(w.mode) && k == 0 ? (size_t)(12 * w.large / 4096) : n;
                 ck_assert_uint_le(np, cap);
@@ -449,8 +454,8 @@ START_TEST(batch_equals_single)
                 for (size_t i = 0; i < np; i++) {
                     uint64_t pa, va = (starts[k] & ~0xfffull) + i * 4096;
                     ss_status st = ss_translate(ref, va, &pa);
-                    ck_assert_msg(sts[i] == st, "cfg %d root %d range %zu page %zu va %#llx: %d vs %d", cfg, r, k, i,
-                                  (unsigned long long)va, sts[i], st);
+                    ck_assert_msg(sts[i] == st, "cfg %d root %d range %zu page %zu va %#llx: %d vs %d", cfg,
+                                  r, k, i, (unsigned long long)va, sts[i], st);
                     ck_assert_uint_eq(pas[i], pa);
                     want_ok += st == SS_OK;
                 }

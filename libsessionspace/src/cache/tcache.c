@@ -36,11 +36,11 @@
 #include "tcache.h"
 
 #define DEFAULT_ENTRIES (1u << 16)
-#define MAX_ENTRIES (1u << 28)
-#define TC_PROBES 4u
-#define TC_MAX_ROOTS 255u
-#define TC_CLASSES 3u
-#define TC_CODE_MASK 0xfffull
+#define MAX_ENTRIES     (1u << 28)
+#define TC_PROBES       4u
+#define TC_MAX_ROOTS    255u
+#define TC_CLASSES      3u
+#define TC_CODE_MASK    0xfffull
 
 typedef struct tc_entry {
     uint64_t key; /* 0: empty */
@@ -54,12 +54,12 @@ struct ss_tcache {
     unsigned va_bits;                /* the mode's significant VA bits */
     uint8_t class_shift[TC_CLASSES]; /* log2 of each class's page size */
     unsigned nclasses;
-    unsigned classes_used;           /* bit k: an entry of class k may exist */
-    uint64_t root_bits;              /* current root id << 2 */
-    uint64_t root;                   /* current root */
-    uint64_t roots[TC_MAX_ROOTS];    /* roots[i] has id i + 1 */
+    unsigned classes_used;        /* bit k: an entry of class k may exist */
+    uint64_t root_bits;           /* current root id << 2 */
+    uint64_t root;                /* current root */
+    uint64_t roots[TC_MAX_ROOTS]; /* roots[i] has id i + 1 */
     unsigned nroots;
-    uint64_t (*gen_fn)(void *ctx);   /* the source's generation(), NULL when static */
+    uint64_t (*gen_fn)(void *ctx); /* the source's generation(), NULL when static */
     void *gen_ctx;
     uint64_t generation;
     uint64_t hits, misses, flushes;
@@ -93,8 +93,7 @@ static void tc_select_root(ss_tcache *c, uint64_t root)
     c->root_bits = (uint64_t)(i + 1) << 2;
 }
 
-ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint32_t entries,
-                        ss_tcache **out)
+ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint32_t entries, ss_tcache **out)
 {
     uint32_t n = entries ? entries : DEFAULT_ENTRIES;
     if (n > MAX_ENTRIES)
@@ -186,7 +185,7 @@ static inline ss_status tc_decode(const tc_entry *e, unsigned shift, uint64_t va
         return SS_OK;
     }
     *pa = 0;
-    return (ss_status)-(int)(e->val & TC_CODE_MASK);
+    return (ss_status) - (int)(e->val & TC_CODE_MASK);
 }
 
 /*
@@ -217,16 +216,15 @@ static tc_entry *tc_probe(const ss_tcache *c, uint64_t key, tc_entry **slot)
  * Caches the answer r (status st) of a walk of va; key0 / slot0 are the 4 KiB-class
  * key and the slot its probe chose, reused when the answer is of that class.
  */
-static void tc_insert(ss_tcache *c, const ss_walker *w, ss_source *src, uint64_t va,
-                      const ss_walk_result *r, ss_status st, uint64_t key0, tc_entry *slot0)
+static void tc_insert(ss_tcache *c, const ss_walker *w, ss_source *src, uint64_t va, const ss_walk_result *r,
+                      ss_status st, uint64_t key0, tc_entry *slot0)
 {
     unsigned shift;
     if (st == SS_E_PT_READ || st == SS_E_NONCANONICAL)
         return;
     if (st == SS_OK) {
         shift = SS_PAGE_SHIFT;
-        if (r->page_size > SS_PAGE_SIZE &&
-            ss_source_holds(src, r->pa & ~(r->page_size - 1), r->page_size))
+        if (r->page_size > SS_PAGE_SIZE && ss_source_holds(src, r->pa & ~(r->page_size - 1), r->page_size))
             shift = r->page_size == (1ull << 30) ? 30 : r->page_size == (4ull << 20) ? 22 : 21;
     } else if (r->page_size) {
         shift = SS_PAGE_SHIFT; /* a frame outside the source: other frames of a large page may be inside */
@@ -245,7 +243,7 @@ static void tc_insert(ss_tcache *c, const ss_walker *w, ss_source *src, uint64_t
             slot = e;
     }
     slot->key = key;
-    slot->val = st == SS_OK ? r->pa & ~((1ull << c->class_shift[k]) - 1) : (uint64_t)-(int64_t)st;
+    slot->val = st == SS_OK ? r->pa & ~((1ull << c->class_shift[k]) - 1) : (uint64_t) - (int64_t)st;
     c->classes_used |= 1u << k;
 }
 
@@ -259,8 +257,8 @@ static ss_status translate_uncached(ss_space *space, uint64_t va, ss_pwc *pwc, s
 }
 
 /* Lookup in the larger classes, then a walk through the paging-structure cache. */
-static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa,
-                                uint64_t key0, tc_entry *slot0)
+static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint64_t *pa, uint64_t key0,
+                                tc_entry *slot0)
 {
     for (unsigned k = 1; k < c->nclasses; k++) {
         if (!(c->classes_used & (1u << k)))
@@ -280,7 +278,7 @@ static ss_status translate_miss(ss_space *space, ss_tcache *c, uint64_t va, uint
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TC_ALWAYS_INLINE inline __attribute__((always_inline))
-#define TC_NOINLINE __attribute__((noinline))
+#define TC_NOINLINE      __attribute__((noinline))
 #else
 #define TC_ALWAYS_INLINE inline
 #define TC_NOINLINE
@@ -378,15 +376,14 @@ ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, 
  * walk (r): the rest of a large page the source holds whole, or of the region of
  * the entry that decided a negative answer; 1 otherwise.
  */
-static uint64_t same_walk_pages(const ss_walker *w, ss_source *src, uint64_t va,
-                                const ss_walk_result *r, ss_status st)
+static uint64_t same_walk_pages(const ss_walker *w, ss_source *src, uint64_t va, const ss_walk_result *r,
+                                ss_status st)
 {
     uint64_t size;
     if (st == SS_E_PT_READ || st == SS_E_NONCANONICAL)
         return 1;
     if (st == SS_OK)
-        size = r->page_size > SS_PAGE_SIZE &&
-                       ss_source_holds(src, r->pa & ~(r->page_size - 1), r->page_size)
+        size = r->page_size > SS_PAGE_SIZE && ss_source_holds(src, r->pa & ~(r->page_size - 1), r->page_size)
                    ? r->page_size
                    : SS_PAGE_SIZE;
     else
@@ -394,8 +391,8 @@ static uint64_t same_walk_pages(const ss_walker *w, ss_source *src, uint64_t va,
     return ((~va & (size - 1)) >> SS_PAGE_SHIFT) + 1; /* no overflow at the top of the VA space */
 }
 
-ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64_t *pas,
-                             ss_status *statuses, size_t *ntranslated)
+ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64_t *pas, ss_status *statuses,
+                             size_t *ntranslated)
 {
     if (!space || (npages && (!pas || !statuses)))
         return SS_E_INVALID_ARG;

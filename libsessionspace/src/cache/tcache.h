@@ -14,8 +14,7 @@ typedef struct ss_tcache ss_tcache;
  * walker w over src, starting at root. Errors: SS_E_INVALID_ARG (more than 2^28
  * entries), SS_E_NOMEM.
  */
-ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint32_t entries,
-                        ss_tcache **out);
+ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint32_t entries, ss_tcache **out);
 void ss_tcache_free(ss_tcache *c);
 
 /* Makes root the current root: its entries answer from now on, others stay cached. */
