@@ -2,8 +2,8 @@
  * sessionspace — command-line front end of libsessionspace, with kd-flavoured verbs.
  *
  *   sessionspace info SOURCE [--json]
- *   sessionspace vtop SOURCE VA --dtb DTB [--mode x86|pae|x64|la57] [--win7-pte] [--json]
- *   sessionspace vtop SOURCE --batch FILE|- --dtb DTB [...]
+ *   sessionspace vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--json]
+ *   sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [...]
  *
  * Output formats and exit codes are documented in docs/cli.md; the JSON field and
  * status names are stable.
@@ -29,17 +29,21 @@ typedef struct options {
     bool win7_pte;
 } options;
 
-static void usage(FILE *f) {
+static void usage(FILE *f)
+{
     fputs("usage:\n"
           "  sessionspace info SOURCE [--json]\n"
-          "  sessionspace vtop SOURCE VA --dtb DTB [--mode x86|pae|x64|la57] [--win7-pte] [--json]\n"
-          "  sessionspace vtop SOURCE --batch FILE|- --dtb DTB [--mode ...] [--json]\n"
+          "  sessionspace vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--json]\n"
+          "  sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [--mode ...] [--json]\n"
+          "--dtb defaults to the DTB the source records (crash-dump header, CPU 0's CR3);\n"
+          "--mode defaults to the paging mode it records.\n"
           "SOURCE is a file (format sniffed) or raw:PATH, dmp:PATH, elf:PATH, kdump:PATH, lime:PATH.\n"
           "Numbers: 0x hex, plain hex, kd's fffff99b`3c078c87, or 0n decimal.\n",
           f);
 }
 
-static int fail_usage(const char *fmt, const char *arg) {
+static int fail_usage(const char *fmt, const char *arg)
+{
     fputs("sessionspace: ", stderr);
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
@@ -47,7 +51,8 @@ static int fail_usage(const char *fmt, const char *arg) {
     return EXIT_USAGE;
 }
 
-static bool parse_mode(const char *s, ss_mode *mode) {
+static bool parse_mode(const char *s, ss_mode *mode)
+{
     static const ss_mode all[] = {SS_MODE_X86, SS_MODE_PAE, SS_MODE_X64, SS_MODE_LA57, SS_MODE_AUTO};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(s, ss_mode_name(all[i])) == 0) {
@@ -58,7 +63,8 @@ static bool parse_mode(const char *s, ss_mode *mode) {
 }
 
 /* Parses argv[2..]; positional arguments fill source, then va. */
-static int parse_args(int argc, char **argv, options *o) {
+static int parse_args(int argc, char **argv, options *o)
+{
     memset(o, 0, sizeof *o);
     o->mode = SS_MODE_AUTO;
     for (int i = 2; i < argc; i++) {
@@ -92,7 +98,8 @@ static int parse_args(int argc, char **argv, options *o) {
     return EXIT_OK;
 }
 
-static int open_source(const char *spec, ss_source **src) {
+static int open_source(const char *spec, ss_source **src)
+{
     ss_error err = {0};
     ss_status st = ss_source_open(spec, src, &err);
     if (st != SS_OK) {
@@ -104,20 +111,23 @@ static int open_source(const char *spec, ss_source **src) {
 }
 
 /* kd's way of printing a 64-bit address: fffff99b`3c078c87. */
-static void kd_addr(char *buf, size_t n, uint64_t v, ss_mode mode) {
+static void kd_addr(char *buf, size_t n, uint64_t v, ss_mode mode)
+{
     if (mode == SS_MODE_X86 || mode == SS_MODE_PAE)
         snprintf(buf, n, "%08" PRIx64, v);
     else
         snprintf(buf, n, "%08" PRIx64 "`%08" PRIx64, v >> 32, v & 0xffffffffu);
 }
 
-static const char *level_name(unsigned level, ss_mode mode) {
+static const char *level_name(unsigned level, ss_mode mode)
+{
     static const char *names[] = {"?", "pte", "pde", "pdpte", "pml4e", "pml5e"};
     (void)mode;
     return level <= 5 ? names[level] : "?";
 }
 
-static void print_json(FILE *f, const ss_xlat *x, ss_mode mode) {
+static void print_json(FILE *f, const ss_xlat *x, ss_mode mode)
+{
     fprintf(f, "{\"va\":\"0x%" PRIx64 "\",", x->va);
     if (x->flags & SS_XLAT_F_HAS_PA)
         fprintf(f, "\"pa\":\"0x%" PRIx64 "\",", x->pa);
@@ -150,7 +160,8 @@ static void print_json(FILE *f, const ss_xlat *x, ss_mode mode) {
     fputs("]}\n", f);
 }
 
-static void print_text(FILE *f, const ss_xlat *x, ss_mode mode) {
+static void print_text(FILE *f, const ss_xlat *x, ss_mode mode)
+{
     char va[32], buf[32];
     kd_addr(va, sizeof va, x->va, mode);
     fprintf(f, "VA %s (%s)\n", va, ss_mode_name(mode));
@@ -183,7 +194,8 @@ static void print_text(FILE *f, const ss_xlat *x, ss_mode mode) {
     fputc('\n', f);
 }
 
-static void print_header_json(const ss_dump_info *info) {
+static void print_header_json(const ss_dump_info *info)
+{
     if (info->flags & SS_INFO_PAGING_MODE)
         printf(",\"mode\":\"%s\"", ss_mode_name(info->paging_mode));
     if (info->flags & SS_INFO_DTB)
@@ -203,7 +215,8 @@ static void print_header_json(const ss_dump_info *info) {
                info->bugcheck_params[2], info->bugcheck_params[3]);
 }
 
-static void print_header_text(const ss_dump_info *info) {
+static void print_header_text(const ss_dump_info *info)
+{
     if (info->flags & SS_INFO_PAGING_MODE)
         printf("mode       %s\n", ss_mode_name(info->paging_mode));
     if (info->flags & SS_INFO_DTB)
@@ -222,7 +235,8 @@ static void print_header_text(const ss_dump_info *info) {
                info->bugcheck_params[2], info->bugcheck_params[3]);
 }
 
-static int cmd_info(const options *o) {
+static int cmd_info(const options *o)
+{
     ss_source *src;
     int rc = open_source(o->source, &src);
     if (rc != EXIT_OK)
@@ -273,7 +287,8 @@ static int cmd_info(const options *o) {
 }
 
 /* Translates one VA; returns EXIT_OK when it has a usable physical address. */
-static int vtop_one(ss_space *space, uint64_t va, bool json) {
+static int vtop_one(ss_space *space, uint64_t va, bool json)
+{
     ss_xlat x;
     ss_status st = ss_space_walk(space, va, &x);
     if (json)
@@ -283,7 +298,8 @@ static int vtop_one(ss_space *space, uint64_t va, bool json) {
     return st == SS_OK ? EXIT_OK : EXIT_NOT_TRANSLATED;
 }
 
-static int vtop_batch(ss_space *space, const char *path, bool json) {
+static int vtop_batch(ss_space *space, const char *path, bool json)
+{
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!in) {
         fprintf(stderr, "sessionspace: %s: %s\n", path, strerror(errno));
@@ -340,13 +356,28 @@ static int vtop_batch(ss_space *space, const char *path, bool json) {
     return rc;
 }
 
-static int cmd_vtop(const options *o) {
-    if (!o->dtb_text)
-        return fail_usage("%s", "vtop needs --dtb DTB (the CR3 / DirectoryTableBase to walk)");
+/* The page-table root the source itself records: the dump header's, else CPU 0's CR3. */
+static bool source_dtb(ss_source *src, uint64_t *dtb)
+{
+    ss_dump_info info;
+    if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_DTB)) {
+        *dtb = info.directory_table_base;
+        return true;
+    }
+    ss_cpu_state cpu;
+    if (ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK) {
+        *dtb = cpu.cr3;
+        return true;
+    }
+    return false;
+}
+
+static int cmd_vtop(const options *o)
+{
     if (!o->batch == !o->va_text)
         return fail_usage("%s", "vtop needs either one VA or --batch FILE");
-    uint64_t dtb, va = 0;
-    if (ss_parse_u64(o->dtb_text, &dtb) != SS_OK)
+    uint64_t dtb = 0, va = 0;
+    if (o->dtb_text && ss_parse_u64(o->dtb_text, &dtb) != SS_OK)
         return fail_usage("bad --dtb value '%s'", o->dtb_text);
     if (o->va_text && ss_parse_u64(o->va_text, &va) != SS_OK)
         return fail_usage("bad virtual address '%s'", o->va_text);
@@ -355,6 +386,11 @@ static int cmd_vtop(const options *o) {
     int rc = open_source(o->source, &src);
     if (rc != EXIT_OK)
         return rc;
+    if (!o->dtb_text && !source_dtb(src, &dtb)) {
+        ss_source_close(src);
+        return fail_usage("%s", "vtop needs --dtb DTB (the CR3 / DirectoryTableBase to walk): "
+                                "this source does not record one");
+    }
     ss_space_options so = SS_SPACE_OPTIONS_INIT;
     so.pte_layout = o->win7_pte ? SS_PTE_LAYOUT_WIN7 : SS_PTE_LAYOUT_WIN8;
     so.no_cache = 1; /* every answer shows its walk */
@@ -373,7 +409,8 @@ static int cmd_vtop(const options *o) {
     return rc;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

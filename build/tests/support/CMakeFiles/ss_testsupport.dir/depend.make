@@ -1,2 +1,0 @@
-# Empty dependencies file for ss_testsupport.
-# This may be replaced when dependencies are built.

@@ -1,0 +1,21 @@
+/* Helpers shared by the Check suites (no Check dependency here). */
+#ifndef SS_TESTUTIL_H
+#define SS_TESTUTIL_H
+
+#include "imagebuilder.h"
+
+/* A path for a test file under $TEST_TMPDIR (or /tmp), unique per process. Static buffer per call slot. */
+const char *ss_test_path(const char *name);
+
+/* Writes img as a raw file named `name` and opens it as a source ("raw:" forced). NULL on failure. */
+ss_source *ss_test_open_raw(const ssb_image *img, const char *name);
+
+/*
+ * A custom in-memory backend over an ssb_image: reads come from the image; pages
+ * listed in `holes` (pfn array) are missing (SS_E_NO_PAGE), pages in `bad` fail with
+ * SS_E_IO. The image must outlive the source. generation() returns *gen if gen != NULL.
+ */
+ss_source *ss_test_open_mem(const ssb_image *img, const uint64_t *holes, size_t nholes, const uint64_t *bad,
+                            size_t nbad, const uint64_t *gen);
+
+#endif
