@@ -37,6 +37,7 @@ static const elf_layout elf64 = {64, 32, 40, 54, 56, 58, 60, 8, 56, 0, 8, 24, 32
 typedef struct elf_ctx {
     ss_file file;
     ss_segmap map;
+    uint64_t mem_end; /* one past the highest p_paddr + p_memsz: below it, missing bytes are holes */
     ss_dumpnotes notes;
 } elf_ctx;
 
@@ -48,13 +49,20 @@ static uint64_t addr_at(const elf_layout *L, const uint8_t *p)
 static ss_status elf_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
 {
     elf_ctx *e = ctx;
-    return ss_segmap_read(&e->map, e->file.data, pa, buf, len, nread);
+    ss_status st = ss_segmap_read(&e->map, e->file.data, pa, buf, len, nread);
+    if (st == SS_E_RANGE && pa + *nread >= pa && pa + *nread < e->mem_end)
+        st = SS_E_NO_PAGE; /* in a p_memsz tail: absent, not past the end */
+    return st;
 }
 
 static const uint8_t *elf_page(void *ctx, uint64_t pfn, ss_status *status)
 {
     elf_ctx *e = ctx;
-    return ss_segmap_page(&e->map, e->file.data, pfn, status);
+    const uint8_t *p = ss_segmap_page(&e->map, e->file.data, pfn, status);
+    if (!p && *status == SS_E_RANGE && pfn <= (UINT64_MAX >> SS_PAGE_SHIFT) &&
+        (pfn << SS_PAGE_SHIFT) < e->mem_end)
+        *status = SS_E_NO_PAGE;
+    return p;
 }
 
 static ss_status elf_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
@@ -206,6 +214,9 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
                          filesz > memsz ? "exceeds p_memsz" : "wraps the address space");
             goto fail;
         }
+        uint64_t mem_end = paddr + memsz < paddr ? UINT64_MAX : paddr + memsz;
+        if (mem_end > e->mem_end)
+            e->mem_end = mem_end;
         /* Reverse order so that the earliest PT_LOAD wins overlaps (segmap: later wins). */
         segs[phnum - 1 - nsegs] = (ss_seg){paddr, filesz, off};
         nsegs++;

@@ -228,7 +228,7 @@ const uint8_t *ss_segmap_ptr(const ss_segmap *m, const uint8_t *data, uint64_t a
 
 const uint8_t *ss_segmap_page(const ss_segmap *m, const uint8_t *data, uint64_t pfn, ss_status *status)
 {
-    if (pfn >= (m->end + SS_PAGE_SIZE - 1) >> SS_PAGE_SHIFT) {
+    if (pfn > (UINT64_MAX >> SS_PAGE_SHIFT) || (pfn << SS_PAGE_SHIFT) >= m->end) {
         *status = SS_E_RANGE;
         return NULL;
     }
