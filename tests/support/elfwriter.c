@@ -478,13 +478,11 @@ out:
 #include <stdio.h>
 #include <sys/stat.h>
 
+/* Unique per PFN, yet compressible (so that kdump pages really are compressed). */
 static void fill(uint8_t *p, uint64_t pfn)
 {
-    uint64_t x = pfn * 0x9E3779B97F4A7C15ull + 1;
     for (size_t i = 0; i < 4096; i += 8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        uint64_t x = pfn * 0x9E3779B97F4A7C15ull + (i % 64) * 0x0101010101010101ull + (i >> 9);
         memcpy(p + i, &x, 8);
     }
 }
@@ -557,12 +555,17 @@ static int failf(char *msg, size_t len, const char *fmt, ...)
 
 int ssw_check_pages(ss_source *src, const ssb_image *img, char *msg, size_t msglen)
 {
+    return ssw_check_pages_to(src, img, ss_source_max_pa(src), msg, msglen);
+}
+
+int ssw_check_pages_to(ss_source *src, const ssb_image *img, uint64_t hole_end, char *msg, size_t msglen)
+{
     page_list l;
     if (pages_of(img, &l) != 0) {
         pages_free(&l);
         return failf(msg, msglen, "cannot list the image's pages");
     }
-    uint64_t npages = ssb_size(img) / 4096, max_pa = ss_source_max_pa(src);
+    uint64_t npages = ssb_size(img) / 4096;
     uint8_t buf[2 * 4096];
     size_t k = 0;
     int rc = 0;
@@ -586,7 +589,7 @@ int ssw_check_pages(ss_source *src, const ssb_image *img, char *msg, size_t msgl
                     memcmp(buf + 96, l.data[k + 1], 4000) != 0)
                     rc = failf(msg, msglen, "pfn %#llx: read across into the next page gave %s or bad bytes",
                                (unsigned long long)pfn, ss_status_name(st));
-            } else if (pfn * 4096 + 4096 < max_pa) { /* next page absent: short read, the prefix kept */
+            } else if (pfn * 4096 + 4096 < hole_end) { /* next page absent: short read, the prefix kept */
                 st = ss_source_read(src, pfn * 4096 + 4000, buf, 200, &got);
                 if (st != SS_E_NO_PAGE || got != 96 || memcmp(buf, l.data[k] + 4000, 96) != 0)
                     rc = failf(msg, msglen, "pfn %#llx: read into a missing page gave %s with %zu bytes",
@@ -594,7 +597,7 @@ int ssw_check_pages(ss_source *src, const ssb_image *img, char *msg, size_t msgl
             }
             k++;
         } else {
-            ss_status want = pfn * 4096 < max_pa ? SS_E_NO_PAGE : SS_E_RANGE;
+            ss_status want = pfn * 4096 < hole_end ? SS_E_NO_PAGE : SS_E_RANGE;
             if (st != want || got != 0 || pst != want || pg)
                 rc = failf(msg, msglen, "pfn %#llx (not stored): read gave %s, page() %s; expected %s",
                            (unsigned long long)pfn, ss_status_name(st), ss_status_name(pst),

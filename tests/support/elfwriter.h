@@ -73,6 +73,10 @@ ssb_image *ssw_sample_image(ss_mode mode, uint64_t *cr3, uint64_t *vas, size_t *
  */
 int ssw_check_pages(ss_source *src, const ssb_image *img, char *msg, size_t msglen);
 
+/* As ssw_check_pages, but missing pages below hole_end (not ss_source_max_pa) give
+ * SS_E_NO_PAGE: a kdump knows the machine's size (max_mapnr) past its last page. */
+int ssw_check_pages_to(ss_source *src, const ssb_image *img, uint64_t hole_end, char *msg, size_t msglen);
+
 /*
  * Checks that a, b agree on every VA (same state, PA, page size) in `mode` under
  * cr3 (mode may be AUTO for b: then b's own mode is used and must equal mode).

@@ -415,13 +415,13 @@ static ss_status parse(kdump_ctx *k, ss_error *err)
 {
     const char *path = k->file.path;
     uint8_t h[DH_SIZE];
-    if (!lread(k, 0, h, sizeof h))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump header cut short (needs %d bytes)", path, DH_SIZE);
-    if (memcmp(h, "KDUMP   ", 8) != 0)
+    if (!lread(k, 0, h, 8) || memcmp(h, "KDUMP   ", 8) != 0)
         return ss_fail(err, k->flattened ? SS_E_UNSUPPORTED : SS_E_FORMAT,
                        "%s: %s", path,
                        k->flattened ? "flattened stream does not hold a kdump file (a flattened ELF? use makedumpfile -R)"
                                     : "no KDUMP signature");
+    if (!lread(k, 0, h, sizeof h))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump header cut short (needs %d bytes)", path, DH_SIZE);
     char machine[66] = {0};
     memcpy(machine, h + DH_MACHINE, 65);
     uint32_t version = ss_le32(h + DH_VERSION), bs = ss_le32(h + DH_BLOCK_SIZE);
