@@ -444,14 +444,15 @@ static ss_status parse(kdump_ctx *k, ss_error *err)
 
     /* The 2nd bitmap: second half of the bitmap blocks. */
     uint64_t bitmap_off = (1 + sub_blocks) * bs, half = bitmap_blocks * bs / 2;
-    uint64_t need = (k->max_mapnr + 7) / 8;
-    if (bitmap_blocks == 0 || (bitmap_blocks & 1) || need > half)
+    /* max_mapnr is checked against the bitmap's bits before any arithmetic on it
+     * (half <= 2^51, so half * 8 cannot wrap). */
+    if (bitmap_blocks == 0 || (bitmap_blocks & 1) || k->max_mapnr > half * 8)
         return ss_fail(err, SS_E_CORRUPT, "%s: %llu bitmap blocks cannot hold a bitmap of %llu pages", path,
                        (unsigned long long)bitmap_blocks, (unsigned long long)k->max_mapnr);
     if (!ss_span_ok(bitmap_off, 2 * half, lsize))
         return ss_fail(err, SS_E_TRUNCATED, "%s: bitmaps (%llu bytes at %llu) run past the end of the dump", path,
                        (unsigned long long)(2 * half), (unsigned long long)bitmap_off);
-    uint64_t nwords = ((k->max_mapnr + 511) / 512) * 8;
+    uint64_t need = (k->max_mapnr + 7) / 8, nwords = ((k->max_mapnr + 511) / 512) * 8;
     k->bitmap = calloc(nwords ? nwords : 1, 8);
     k->rank = calloc(nwords / 8 + 1, 8);
     if (!k->bitmap || !k->rank)
