@@ -8,7 +8,7 @@ scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 out=build/demo; mkdir -p "$out"
-build/tests/support/ss-mkimage "$out/demo.raw" "$out/demo.txt"
+build/tests/support/ss-mkimage --dmp "$out/demo.dmp" "$out/demo.raw" "$out/demo.txt"
 get() { awk -v k="$1" '$1 == k { print $2 }' "$out/demo.txt"; }
 cli=build/examples/sessionspace
 echo "== the demo image"
@@ -26,3 +26,7 @@ printf '%s\n' 'fffff99b`3c079010' 'fffff99b`3c07a123' 'fffff99b`3c07b000' 'fffff
 echo
 echo "== the same, as JSON Lines"
 printf '%s\n' 'fffff99b`3c078000' 'fffff99b`3c07b000' | "$cli" vtop "$out/demo.raw" --batch - --dtb "$(get dtb_session1)" --mode x64 --json
+echo
+echo "== the same memory as a Windows bitmap crash dump: the header gives mode and DTB (System)"
+"$cli" info "$out/demo.dmp"
+"$cli" vtop "$out/demo.dmp" "$(get va_kernel_large)"

@@ -24,7 +24,9 @@ class DemoImage(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
         cls.image = os.path.join(cls.tmp.name, "demo.raw")
-        meta = subprocess.run([MKIMAGE, cls.image], capture_output=True, text=True, check=True).stdout
+        cls.dump = os.path.join(cls.tmp.name, "demo.dmp")
+        meta = subprocess.run([MKIMAGE, "--dmp", cls.dump, cls.image], capture_output=True, text=True,
+                              check=True).stdout
         cls.meta = dict(line.split() for line in meta.splitlines())
         cls.session_va = int(cls.meta["va_session"], 16)
 
@@ -107,6 +109,25 @@ class DemoImage(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         info = json.loads(r.stdout)
         self.assertEqual((info["format"], info["ranges"], info["bytes"]), ("raw", 1, 64 * MiB))
+
+    def test_crash_dump_defaults(self):
+        """A crash dump names its mode and DTB (the System root): no --mode, no --dtb."""
+        r = run("info", self.dump, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        info = json.loads(r.stdout)
+        self.assertEqual((info["format"], info["mode"], info["dtb"]), ("crashdump64", "x64", self.meta["dtb_system"]))
+        self.assertEqual(info["windows"]["minor_version"], 19041)
+        self.assertEqual(info["bugcheck"]["code"], "0xe2")
+        r = run("vtop", self.dump, hex(int(self.meta["va_kernel"], 16) + 0x3456), "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        k = json.loads(r.stdout)
+        self.assertEqual((k["status"], int(k["pa"], 16), k["mode"]), ("valid", 0x103456, "x64"))
+        # session space is absent under the System root, in the dump as in the raw image
+        r = run("vtop", self.dump, hex(self.session_va), "--json")
+        self.assertEqual((r.returncode, json.loads(r.stdout)["status"]), (1, "not_present"))
+        # a frame the dump does not hold: the 2 MiB page's second 4 KiB is not in the bitmap
+        r = run("vtop", self.dump, hex(int(self.meta["va_kernel_large"], 16) + 0x1000), "--json")
+        self.assertEqual((r.returncode, json.loads(r.stdout)["status"]), (1, "bad_pfn"))
 
     def test_errors(self):
         r = run("vtop", self.image, "0")  # a raw image records no DTB

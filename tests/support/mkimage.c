@@ -9,13 +9,16 @@
  * VA maps to a different physical page per session, to the same frame for
  * shared image pages, and to software PTE states for paged-out pages.
  *
- * usage: ss-mkimage OUT.raw [OUT.txt]
- *   OUT.txt lists "name value" lines (roots and interesting VAs) for scripts.
+ * usage: ss-mkimage [--dmp OUT.dmp] OUT.raw [OUT.txt]
+ *   OUT.txt lists "name value" lines (roots and interesting VAs) for scripts;
+ *   --dmp also writes the same memory as a 64-bit bitmap crash dump whose header
+ *   names the System root as DirectoryTableBase (so tools need no --dtb/--mode).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmpwriter.h"
 #include "imagebuilder.h"
 
 #define MiB (1ull << 20)
@@ -39,8 +42,14 @@ static void fill_text(ssb_image *img, uint64_t pa, const char *text)
 
 int main(int argc, char **argv)
 {
+    const char *dmp = NULL;
+    if (argc >= 3 && strcmp(argv[1], "--dmp") == 0) {
+        dmp = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: ss-mkimage OUT.raw [OUT.txt]\n");
+        fprintf(stderr, "usage: ss-mkimage [--dmp OUT.dmp] OUT.raw [OUT.txt]\n");
         return 2;
     }
     ssb_image *img = ssb_new(SS_MODE_X64, 64 * MiB, 48 * MiB);
@@ -92,6 +101,22 @@ int main(int argc, char **argv)
     if (!check(ok, "build the page tables") || !check(ssb_write_raw(img, argv[1]) == 0, "write the image")) {
         ssb_free(img);
         return 1;
+    }
+    if (dmp) {
+        ssb_dmp_fields f = {0};
+        f.dtb = sys;
+        f.ps_active_process_head = KERNEL_VA + 0x1000;
+        f.ps_loaded_module_list = KERNEL_VA + 0x2000;
+        f.kd_debugger_data_block = KERNEL_VA + 0x3000;
+        f.major_version = 0xf;
+        f.minor_version = 19041;
+        f.number_processors = 2;
+        f.bugcheck_code = 0xe2; /* MANUALLY_INITIATED_CRASH */
+        if (!check(ssb_write_dmp(img, SSB_DMP64_FULL_BITMAP, &f, NULL, 0, dmp) == 0,
+                   "write the crash dump")) {
+            ssb_free(img);
+            return 1;
+        }
     }
     FILE *meta = argc == 3 ? fopen(argv[2], "w") : stdout;
     if (!check(meta != NULL, "open the metadata file")) {
