@@ -61,7 +61,7 @@ static ss_source *try_open(const char *path, ss_status want)
     return src;
 }
 
-static void roundtrip(ss_mode mode, int flat, unsigned raw_every)
+static void roundtrip_method(ss_mode mode, int flat, unsigned raw_every, unsigned method)
 {
     uint64_t cr3, vas[64];
     size_t nvas;
@@ -74,6 +74,7 @@ static void roundtrip(ss_mode mode, int flat, unsigned raw_every)
     o.vmcoreinfo = VMCI;
     o.kdump_flat = flat;
     o.kdump_raw_every = raw_every;
+    o.kdump_method = method;
     const char *path = ss_test_path(flat ? "x.flat.kdump" : "x.kdump");
     ck_assert_int_eq(ssw_write_kdump(img, path, &o), 0);
     ss_source *src = NULL;
@@ -131,6 +132,31 @@ static void roundtrip(ss_mode mode, int flat, unsigned raw_every)
     unlink(path);
     ssb_free(img);
 }
+
+static void roundtrip(ss_mode mode, int flat, unsigned raw_every)
+{
+    roundtrip_method(mode, flat, raw_every, SSW_ZLIB);
+}
+
+/* Every other method this build of the library reads (CMake passes HAVE_SS_DEP_*). */
+START_TEST(other_methods)
+{
+    unsigned n = 0;
+#ifdef HAVE_SS_DEP_LZO2
+    roundtrip_method(SS_MODE_X64, 0, 4, SSW_LZO);
+    n++;
+#endif
+#ifdef HAVE_SS_DEP_SNAPPY
+    roundtrip_method(SS_MODE_LA57, 1, 0, SSW_SNAPPY);
+    n++;
+#endif
+#ifdef HAVE_SS_DEP_LIBZSTD
+    roundtrip_method(SS_MODE_X64, 0, 0, SSW_ZSTD);
+    n++;
+#endif
+    printf("kdump: %u methods besides zlib checked\n", n);
+}
+END_TEST
 
 START_TEST(plain_zlib_x64)
 {
@@ -336,6 +362,7 @@ int main(void)
     tcase_add_test(t, plain_mixed_la57);
     tcase_add_test(t, flattened_x64);
     tcase_add_test(t, flattened_la57);
+    tcase_add_test(t, other_methods);
     tcase_add_test(t, malformed_plain);
     tcase_add_test(t, malformed_flattened);
     suite_add_tcase(s, t);

@@ -16,6 +16,18 @@
 #include <zlib.h>
 #define SSW_HAVE_ZLIB 1
 #endif
+#if __has_include(<lzo/lzo1x.h>)
+#include <lzo/lzo1x.h>
+#define SSW_HAVE_LZO 1
+#endif
+#if __has_include(<snappy-c.h>)
+#include <snappy-c.h>
+#define SSW_HAVE_SNAPPY 1
+#endif
+#if __has_include(<zstd.h>)
+#include <zstd.h>
+#define SSW_HAVE_ZSTD 1
+#endif
 #endif
 
 typedef struct page_list {
@@ -331,6 +343,51 @@ out:
 
 /* ---- kdump -------------------------------------------------------------------- */
 
+/* Compresses one 4 KiB page with method into out (cap bytes); 0 / -1 (also: not built). */
+static int compress_page(unsigned method, const uint8_t *in, uint8_t *out, size_t cap, size_t *len)
+{
+    switch (method) {
+#ifdef SSW_HAVE_ZLIB
+    case SSW_ZLIB: {
+        uLongf n = (uLongf)cap;
+        if (compress2(out, &n, in, 4096, 6) != Z_OK)
+            return -1;
+        *len = n;
+        return 0;
+    }
+#endif
+#ifdef SSW_HAVE_LZO
+    case SSW_LZO: {
+        static long wrk[LZO1X_1_MEM_COMPRESS / sizeof(long) + 1];
+        lzo_uint n = cap;
+        if (lzo_init() != LZO_E_OK || lzo1x_1_compress(in, 4096, out, &n, wrk) != LZO_E_OK)
+            return -1;
+        *len = n;
+        return 0;
+    }
+#endif
+#ifdef SSW_HAVE_SNAPPY
+    case SSW_SNAPPY: {
+        size_t n = cap;
+        if (snappy_compress((const char *)in, 4096, (char *)out, &n) != SNAPPY_OK)
+            return -1;
+        *len = n;
+        return 0;
+    }
+#endif
+#ifdef SSW_HAVE_ZSTD
+    case SSW_ZSTD: {
+        size_t n = ZSTD_compress(out, cap, in, 4096, 3);
+        if (ZSTD_isError(n))
+            return -1;
+        *len = n;
+        return 0;
+    }
+#endif
+    default: return -1;
+    }
+}
+
 /* Where kdump bytes go: straight to their offset, or as flattened records. */
 typedef struct sink {
     int fd;
@@ -360,12 +417,6 @@ static int sink_put(sink *s, uint64_t off, const void *buf, size_t len)
 
 int ssw_write_kdump(const ssb_image *img, const char *path, const ssw_opts *o)
 {
-#ifndef SSW_HAVE_ZLIB
-    (void)img;
-    (void)path;
-    (void)o;
-    return -1;
-#else
     ssw_opts def = SSW_OPTS_INIT;
     if (!o)
         o = &def;
@@ -391,7 +442,8 @@ int ssw_write_kdump(const ssb_image *img, const char *path, const ssw_opts *o)
     le32(h + 8, 6); /* header_version */
     memcpy(h + 12, "Linux", 5);
     memcpy(h + 12 + 4 * 65, "x86_64", 6);
-    le32(h + 424, 1); /* status: zlib */
+    unsigned method = o->kdump_method ? o->kdump_method : SSW_ZLIB;
+    le32(h + 424, method); /* status: the compression method */
     le32(h + 428, BS);
     le32(h + 432, sub_blocks);
     le32(h + 436, 2 * half_blocks);
@@ -431,17 +483,20 @@ int ssw_write_kdump(const ssb_image *img, const char *path, const ssw_opts *o)
             goto out;
     }
     uint64_t pos = data_off;
-    uint8_t cbuf[BS + 1024];
+    uint8_t cbuf[2 * BS];
     for (size_t i = 0; i < l.n; i++) {
-        uLongf clen = sizeof cbuf;
+        size_t clen = 0;
         int raw = o->kdump_raw_every && i % o->kdump_raw_every == 0;
-        if (!raw && (compress2(cbuf, &clen, l.data[i], BS, 6) != Z_OK || clen >= BS))
-            raw = 1;
+        if (!raw) {
+            if (compress_page(method, l.data[i], cbuf, sizeof cbuf, &clen) != 0)
+                goto out;
+            raw = clen >= BS; /* as makedumpfile: keep what does not shrink raw */
+        }
         const void *src = raw ? (const void *)l.data[i] : cbuf;
-        size_t len = raw ? BS : (size_t)clen;
+        size_t len = raw ? BS : clen;
         le64(descs + i * 24, pos);
         le32(descs + i * 24 + 8, len);
-        le32(descs + i * 24 + 12, raw ? 0 : 1);
+        le32(descs + i * 24 + 12, raw ? 0 : method);
         if (sink_put(&s, pos, src, len))
             goto out;
         pos += len;
@@ -468,7 +523,6 @@ out:
     free(descs);
     pages_free(&l);
     return rc;
-#endif
 }
 
 /* ---- checks shared by the dump tests ------------------------------------------ */

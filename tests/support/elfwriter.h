@@ -37,9 +37,16 @@ typedef struct ssw_opts {
     uint64_t tail_memsz;     /* ELF: extra p_memsz past p_filesz on the last PT_LOAD */
     unsigned kdump_raw_every; /* kdump: store every Nth page uncompressed (0: never) */
     int kdump_flat;          /* kdump: write makedumpfile's flattened stream */
+    unsigned kdump_method;   /* kdump: SSW_ZLIB (0 means zlib), SSW_LZO, SSW_SNAPPY, SSW_ZSTD */
 } ssw_opts;
 
-#define SSW_OPTS_INIT {0, 0, NULL, 0, NULL, 0, 0, 0, 0}
+/* kdump compression methods (the page_desc.flags values). */
+#define SSW_ZLIB 0x1u
+#define SSW_LZO 0x2u
+#define SSW_SNAPPY 0x4u
+#define SSW_ZSTD 0x20u
+
+#define SSW_OPTS_INIT {0, 0, NULL, 0, NULL, 0, 0, 0, 0, 0}
 
 /* Writes an ELF core of img's pages (PT_LOAD by physical address). 0 / -1. */
 int ssw_write_elf(const ssb_image *img, const char *path, const ssw_opts *o);
@@ -47,8 +54,8 @@ int ssw_write_elf(const ssb_image *img, const char *path, const ssw_opts *o);
 /* Writes a LiME file, one range per run of pages. 0 / -1. */
 int ssw_write_lime(const ssb_image *img, const char *path);
 
-/* Writes a kdump-compressed (zlib) file, plain or flattened. 0 / -1 (-1 also
- * when zlib was not available at build time). */
+/* Writes a kdump-compressed file, plain or flattened. 0 / -1 (-1 also when the
+ * method's library was not available at build time). */
 int ssw_write_kdump(const ssb_image *img, const char *path, const ssw_opts *o);
 
 /* Runs of pages the writers store: [pfn, pfn + count). Returns the number of runs
