@@ -432,7 +432,10 @@ int ssw_write_kdump(const ssb_image *img, const char *path, const ssw_opts *o)
     notes = build_notes(o, &nlen);
     if (!notes)
         goto out;
-    uint64_t sub_len = 104 + vlen + nlen, sub_blocks = (sub_len + BS - 1) / BS;
+    /* Header and sub-header field offsets of the two layouts (see docs). */
+    const int k32 = o->kdump_32;
+    const unsigned sh_len = k32 ? 80 : 104, dh = k32 ? 412 : 424; /* status onwards */
+    uint64_t sub_len = sh_len + vlen + nlen, sub_blocks = (sub_len + BS - 1) / BS;
     uint64_t bitmap_bytes = (max_mapnr + 7) / 8, half_blocks = (bitmap_bytes + BS - 1) / BS;
     uint64_t bitmap_off = (1 + sub_blocks) * BS, desc_off = bitmap_off + 2 * half_blocks * BS;
     uint64_t data_off = desc_off + (uint64_t)l.n * 24;
@@ -441,30 +444,41 @@ int ssw_write_kdump(const ssb_image *img, const char *path, const ssw_opts *o)
     memcpy(h, "KDUMP   ", 8);
     le32(h + 8, 6); /* header_version */
     memcpy(h + 12, "Linux", 5);
-    memcpy(h + 12 + 4 * 65, "x86_64", 6);
+    const char *machine = o->kdump_machine ? o->kdump_machine : k32 ? "i686" : "x86_64";
+    memcpy(h + 12 + 4 * 65, machine, strlen(machine));
     unsigned method = o->kdump_method ? o->kdump_method : SSW_ZLIB;
-    le32(h + 424, method); /* status: the compression method */
-    le32(h + 428, BS);
-    le32(h + 432, sub_blocks);
-    le32(h + 436, 2 * half_blocks);
-    le32(h + 440, max_mapnr > 0xffffffffu ? 0xffffffffu : max_mapnr);
-    le32(h + 460, o->ncpus ? o->ncpus : 1);
+    le32(h + dh, method); /* status: the compression method */
+    le32(h + dh + 4, BS);
+    le32(h + dh + 8, sub_blocks);
+    le32(h + dh + 12, 2 * half_blocks);
+    le32(h + dh + 16, max_mapnr > 0xffffffffu ? 0xffffffffu : max_mapnr);
+    le32(h + dh + 36, o->ncpus ? o->ncpus : 1); /* nr_cpus */
 
     sub = calloc(1, sub_blocks * BS);
     bitmap = calloc(1, half_blocks * BS);
     descs = calloc(l.n ? l.n : 1, 24);
     if (!sub || !bitmap || !descs)
         goto out;
-    le64(sub + 24, max_mapnr); /* end_pfn */
-    le64(sub + 32, BS + 104);  /* offset_vmcoreinfo */
-    le64(sub + 40, vlen);
-    le64(sub + 48, BS + 104 + vlen); /* offset_note */
-    le64(sub + 56, nlen);
-    le64(sub + 88, max_mapnr); /* end_pfn_64 */
-    le64(sub + 96, max_mapnr); /* max_mapnr_64 */
+    if (k32) {
+        le32(sub + 16, max_mapnr);            /* end_pfn */
+        le64(sub + 20, BS + sh_len);          /* offset_vmcoreinfo */
+        le32(sub + 28, vlen);
+        le64(sub + 32, BS + sh_len + vlen);   /* offset_note */
+        le32(sub + 40, nlen);
+        le64(sub + 64, max_mapnr);            /* end_pfn_64 */
+        le64(sub + 72, max_mapnr);            /* max_mapnr_64 */
+    } else {
+        le64(sub + 24, max_mapnr);
+        le64(sub + 32, BS + sh_len);
+        le64(sub + 40, vlen);
+        le64(sub + 48, BS + sh_len + vlen);
+        le64(sub + 56, nlen);
+        le64(sub + 88, max_mapnr);
+        le64(sub + 96, max_mapnr);
+    }
     if (vlen)
-        memcpy(sub + 104, o->vmcoreinfo, vlen);
-    memcpy(sub + 104 + vlen, notes, nlen);
+        memcpy(sub + sh_len, o->vmcoreinfo, vlen);
+    memcpy(sub + sh_len + vlen, notes, nlen);
     for (size_t i = 0; i < l.n; i++)
         bitmap[l.pfn[i] / 8] |= (uint8_t)(1u << (l.pfn[i] % 8));
 

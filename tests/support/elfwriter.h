@@ -38,6 +38,9 @@ typedef struct ssw_opts {
     unsigned kdump_raw_every; /* kdump: store every Nth page uncompressed (0: never) */
     int kdump_flat;          /* kdump: write makedumpfile's flattened stream */
     unsigned kdump_method;   /* kdump: SSW_ZLIB (0 means zlib), SSW_LZO, SSW_SNAPPY, SSW_ZSTD */
+    int kdump_32;            /* kdump: the 32-bit header layout (i386 makedumpfile, QEMU for
+                                guests not in IA-32e mode) */
+    const char *kdump_machine; /* kdump utsname.machine (NULL: "x86_64", or "i686" when kdump_32) */
 } ssw_opts;
 
 /* kdump compression methods (the page_desc.flags values). */
@@ -46,7 +49,7 @@ typedef struct ssw_opts {
 #define SSW_SNAPPY 0x4u
 #define SSW_ZSTD 0x20u
 
-#define SSW_OPTS_INIT {0, 0, NULL, 0, NULL, 0, 0, 0, 0, 0}
+#define SSW_OPTS_INIT {0, 0, NULL, 0, NULL, 0, 0, 0, 0, 0, 0, NULL}
 
 /* Writes an ELF core of img's pages (PT_LOAD by physical address). 0 / -1. */
 int ssw_write_elf(const ssb_image *img, const char *path, const ssw_opts *o);

@@ -15,7 +15,7 @@
  *                      (24 bytes), one per set bit of the 2nd bitmap in PFN order
  *   then               page data, compressed (flags: zlib 0x1, lzo 0x2, snappy 0x4,
  *                      zstd 0x20) or raw (flags 0, size == block_size).
- * Only the 64-bit header layout (x86_64 and other LP64 dumpers) is read.
+ * Both the 64-bit and the 32-bit header layouts are read (see kdump_layout).
  *
  * Flattened layout (makedumpfile -F, QEMU's default for -z): a 4096-byte header
  * starting with "makedumpfile", big-endian i64 type 1 and version 1, then records
@@ -47,16 +47,23 @@
 #include "dumpnotes.h"
 #include "segmap.h"
 
-/* disk_dump_header (64-bit layout) */
-enum {
-    DH_VERSION = 8, DH_MACHINE = 12 + 4 * 65, DH_STATUS = 424, DH_BLOCK_SIZE = 428, DH_SUB_HDR_SIZE = 432,
-    DH_BITMAP_BLOCKS = 436, DH_MAX_MAPNR = 440, DH_SIZE = 464
-};
-/* kdump_sub_header (64-bit layout) */
-enum {
-    SH_OFF_VMCOREINFO = 32, SH_SIZE_VMCOREINFO = 40, SH_OFF_NOTE = 48, SH_SIZE_NOTE = 56,
-    SH_MAX_MAPNR_64 = 96, SH_SIZE = 104
-};
+/*
+ * Field offsets of disk_dump_header and kdump_sub_header. The 64-bit layout is
+ * what LP64 dumpers write (timeval of two longs at 408); the 32-bit one what i386
+ * makedumpfile and QEMU for non-IA-32e guests write (QEMU DiskDumpHeader32 /
+ * KdumpSubHeader32: timestamp at 402, 4-byte longs, 8-byte off_t at 4-byte
+ * alignment).
+ */
+typedef struct kdump_layout {
+    const char *name;
+    unsigned dh_status, dh_block_size, dh_sub_hdr_size, dh_bitmap_blocks, dh_max_mapnr, dh_size;
+    unsigned sh_off_vmcoreinfo, sh_size_vmcoreinfo, sh_off_note, sh_size_note, sh_max_mapnr_64, sh_size;
+    unsigned word; /* width of the sub-header's unsigned long size fields */
+} kdump_layout;
+
+static const kdump_layout kd64 = {"64-bit", 424, 428, 432, 436, 440, 464, 32, 40, 48, 56, 96, 104, 8};
+static const kdump_layout kd32 = {"32-bit", 412, 416, 420, 424, 428, 452, 20, 28, 32, 40, 72, 80, 4};
+enum { DH_VERSION = 8, DH_MACHINE = 12 + 4 * 65, DH_MAX = 464, SH_MAX = 104 };
 enum { PD_SIZE = 24 };
 #define DUMP_ZLIB 0x1u
 #define DUMP_LZO 0x2u
@@ -303,6 +310,21 @@ static ss_status kdump_note(void *ctx, const char *name, const char **data, size
     return ss_notes_note(&((kdump_ctx *)ctx)->notes, name, data, len);
 }
 
+/* Drops what parse() built, keeping the file and its logical map. */
+static void reset(kdump_ctx *k)
+{
+    ss_notes_free(&k->notes);
+    free(k->bitmap);
+    free(k->rank);
+    free(k->ranges);
+    free(k->meta);
+    k->bitmap = NULL;
+    k->rank = NULL;
+    k->ranges = NULL;
+    k->meta = NULL;
+    k->nranges = 0;
+}
+
 static void kdump_free(kdump_ctx *k)
 {
     ss_segmap_free(&k->lmap);
@@ -401,46 +423,50 @@ out:
     return st;
 }
 
-static bool machine_is_32bit(const uint8_t *m)
+static bool block_size_ok(uint32_t bs)
 {
-    static const char *const names[] = {"i386", "i486", "i586", "i686", "arm", "ppc", "mips", "s390"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (memcmp(m, names[i], strlen(names[i]) + 1) == 0)
-            return true;
-    return false;
+    return bs >= 4096 && bs <= MAX_BLOCK_SIZE && (bs & (bs - 1)) == 0;
+}
+
+static uint64_t load_word(const uint8_t *p, unsigned width)
+{
+    return width == 8 ? ss_le64(p) : ss_le32(p);
 }
 
 /* Reads the header, sub-header and bitmap, and checks the descriptor table. */
-static ss_status parse(kdump_ctx *k, ss_error *err)
+static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
 {
     const char *path = k->file.path;
-    uint8_t h[DH_SIZE];
+    uint8_t h[DH_MAX];
     if (!lread(k, 0, h, 8) || memcmp(h, "KDUMP   ", 8) != 0)
         return ss_fail(err, k->flattened ? SS_E_UNSUPPORTED : SS_E_FORMAT,
                        "%s: %s", path,
                        k->flattened ? "flattened stream does not hold a kdump file (a flattened ELF? use makedumpfile -R)"
                                     : "no KDUMP signature");
-    if (!lread(k, 0, h, sizeof h))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump header cut short (needs %d bytes)", path, DH_SIZE);
+    if (!lread(k, 0, h, L->dh_size))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump header cut short (the %s layout needs %u bytes)", path,
+                       L->name, L->dh_size);
     char machine[66] = {0};
     memcpy(machine, h + DH_MACHINE, 65);
-    uint32_t version = ss_le32(h + DH_VERSION), bs = ss_le32(h + DH_BLOCK_SIZE);
-    if (bs < 4096 || bs > MAX_BLOCK_SIZE || (bs & (bs - 1)))
-        return ss_fail(err, machine_is_32bit(h + DH_MACHINE) ? SS_E_UNSUPPORTED : SS_E_CORRUPT,
-                       "%s: block_size %u is not a power of two in [4096, %u]%s", path, bs, MAX_BLOCK_SIZE,
-                       machine_is_32bit(h + DH_MACHINE) ? " (32-bit kdump headers are not supported)" : "");
+    uint32_t version = ss_le32(h + DH_VERSION), bs = ss_le32(h + L->dh_block_size);
+    if (!block_size_ok(bs))
+        return ss_fail(err, SS_E_CORRUPT, "%s: block_size %u (%s header) is not a power of two in [4096, %u]",
+                       path, bs, L->name, MAX_BLOCK_SIZE);
     k->block_size = bs;
     k->shift = (uint32_t)__builtin_ctz(bs);
-    k->status = ss_le32(h + DH_STATUS);
-    uint64_t sub_blocks = ss_le32(h + DH_SUB_HDR_SIZE), bitmap_blocks = ss_le32(h + DH_BITMAP_BLOCKS);
+    k->status = ss_le32(h + L->dh_status);
+    uint64_t sub_blocks = ss_le32(h + L->dh_sub_hdr_size), bitmap_blocks = ss_le32(h + L->dh_bitmap_blocks);
     uint64_t lsize = k->lmap.end;
 
-    uint8_t sh[SH_SIZE] = {0};
-    size_t shlen = version >= 6 ? SH_SIZE : version >= 4 ? SH_SIZE_NOTE + 8 : version >= 3 ? SH_SIZE_VMCOREINFO + 8 : 0;
+    uint8_t sh[SH_MAX] = {0};
+    size_t shlen = version >= 6   ? L->sh_size
+                   : version >= 4 ? L->sh_size_note + L->word
+                   : version >= 3 ? L->sh_size_vmcoreinfo + L->word
+                                  : 0;
     if (shlen && (sub_blocks * bs < shlen || !lread(k, bs, sh, shlen)))
         return ss_fail(err, SS_E_TRUNCATED, "%s: kdump sub-header (%zu bytes at %u) is missing or cut short", path,
                        shlen, bs);
-    k->max_mapnr = version >= 6 ? ss_le64(sh + SH_MAX_MAPNR_64) : ss_le32(h + DH_MAX_MAPNR);
+    k->max_mapnr = version >= 6 ? ss_le64(sh + L->sh_max_mapnr_64) : ss_le32(h + L->dh_max_mapnr);
 
     /* The 2nd bitmap: second half of the bitmap blocks. */
     uint64_t bitmap_off = (1 + sub_blocks) * bs, half = bitmap_blocks * bs / 2;
@@ -490,8 +516,8 @@ static ss_status parse(kdump_ctx *k, ss_error *err)
     }
 
     /* VMCOREINFO text and ELF notes (copied: they may straddle flattened records). */
-    uint64_t vi_off = ss_le64(sh + SH_OFF_VMCOREINFO), vi_len = ss_le64(sh + SH_SIZE_VMCOREINFO);
-    uint64_t nt_off = ss_le64(sh + SH_OFF_NOTE), nt_len = ss_le64(sh + SH_SIZE_NOTE);
+    uint64_t vi_off = ss_le64(sh + L->sh_off_vmcoreinfo), vi_len = load_word(sh + L->sh_size_vmcoreinfo, L->word);
+    uint64_t nt_off = ss_le64(sh + L->sh_off_note), nt_len = load_word(sh + L->sh_size_note, L->word);
     if (version < 3)
         vi_len = 0;
     if (version < 4)
@@ -510,9 +536,10 @@ static ss_status parse(kdump_ctx *k, ss_error *err)
             k->notes.vmcoreinfo = (const char *)k->meta;
             k->notes.vmcoreinfo_len = vi_len;
         }
-        /* QEMU writes a 64-bit header for x86_64 exactly when the vCPU is in IA-32e
-         * mode or RAM reaches past 4 GiB; CS.L in the note decides the latter case. */
-        bool long_mode = strcmp(machine, "x86_64") == 0 || strcmp(machine, "X86_64") == 0;
+        /* QEMU writes the 64-bit header for x86_64 when the first vCPU is in IA-32e
+         * mode (or RAM reaches past 4 GiB: then only CS.L in the note tells), the
+         * 32-bit one otherwise -- still naming the machine x86_64. */
+        bool long_mode = L == &kd64 && (strcmp(machine, "x86_64") == 0 || strcmp(machine, "X86_64") == 0);
         ss_status st = ss_notes_parse(&k->notes, k->meta + vi_len, nt_len, long_mode, err, path);
         if (st != SS_OK)
             return st;
@@ -542,8 +569,24 @@ static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ct
         if (st != SS_OK)
             ss_fail(err, st, "out of memory");
     }
-    if (st == SS_OK)
-        st = parse(k, err);
+    if (st == SS_OK) {
+        /* The header does not say its layout: take the 64-bit one unless it does
+         * not hold together and the 32-bit one does. */
+        ss_error e64 = {0};
+        st = parse(k, &kd64, &e64);
+        uint8_t h[DH_MAX];
+        if (st != SS_OK && st != SS_E_NOMEM && lread(k, 0, h, kd32.dh_size) &&
+            block_size_ok(ss_le32(h + kd32.dh_block_size))) {
+            reset(k);
+            st = parse(k, &kd32, err);
+            if (st != SS_OK && block_size_ok(ss_le32(h + kd64.dh_block_size))) {
+                st = e64.status; /* both failed: the 64-bit reading's complaint is the likelier one */
+                if (err)
+                    *err = e64;
+            }
+        } else if (st != SS_OK && err)
+            *err = e64;
+    }
     if (st != SS_OK) {
         kdump_free(k); /* the caller still owns the mapping */
         return st;
