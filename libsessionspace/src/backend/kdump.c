@@ -1,18 +1,599 @@
-/* kdump backend: placeholder until its format reader lands (always declines). */
-#include "../core/internal.h"
+/*
+ * kdump: kdump-compressed ("diskdump") files as Linux makedumpfile and QEMU's
+ * dump-guest-memory -z write them, plain or in makedumpfile's flattened stream.
+ *
+ * Plain layout (makedumpfile diskdump_mod.h; QEMU include/sysemu/dump.h), in
+ * blocks of block_size bytes (the page size of the dumped machine):
+ *   block 0            disk_dump_header: "KDUMP   ", header_version, utsname,
+ *                      timestamp, status, block_size, sub_hdr_size, bitmap_blocks,
+ *                      max_mapnr ...
+ *   block 1            kdump_sub_header (sub_hdr_size blocks, also holding the
+ *                      VMCOREINFO text and ELF notes it points at)
+ *   next bitmap_blocks two bitmaps of equal size, one bit per PFN, LSB first:
+ *                      the 1st says which pages exist, the 2nd which were dumped
+ *   next               page_desc {i64 offset; u32 size; u32 flags; u64 page_flags}
+ *                      (24 bytes), one per set bit of the 2nd bitmap in PFN order
+ *   then               page data, compressed (flags: zlib 0x1, lzo 0x2, snappy 0x4,
+ *                      zstd 0x20) or raw (flags 0, size == block_size).
+ * Both the 64-bit and the 32-bit header layouts are read (see kdump_layout).
+ *
+ * Flattened layout (makedumpfile -F, QEMU's default for -z): a 4096-byte header
+ * starting with "makedumpfile", big-endian i64 type 1 and version 1, then records
+ * {big-endian i64 offset, i64 size, size bytes} that a plain file would hold at
+ * offset, ended by offset == size == -1. The records are indexed at open into a
+ * logical-offset -> file-offset map (segmap.h; a later record wins where two
+ * overlap, as when makedumpfile -R replays them), and every read of the logical
+ * file goes through it, so both layouts share all the code below.
+ *
+ * Threads: nothing is cached. A compressed page is decompressed on every read,
+ * straight into the caller's buffer when it wants the whole page, else through a
+ * page-sized buffer on the stack (heap for block sizes over 4 KiB).
+ */
+#include <stdlib.h>
+
+#ifdef HAVE_SS_DEP_ZLIB
+#include <zlib.h>
+#endif
+#ifdef HAVE_SS_DEP_LZO2
+#include <lzo/lzo1x.h>
+#endif
+#ifdef HAVE_SS_DEP_SNAPPY
+#include <snappy-c.h>
+#endif
+#ifdef HAVE_SS_DEP_LIBZSTD
+#include <zstd.h>
+#endif
+
+#include "dumpnotes.h"
+#include "segmap.h"
+
+/*
+ * Field offsets of disk_dump_header and kdump_sub_header. The 64-bit layout is
+ * what LP64 dumpers write (timeval of two longs at 408); the 32-bit one what i386
+ * makedumpfile and QEMU for non-IA-32e guests write (QEMU DiskDumpHeader32 /
+ * KdumpSubHeader32: timestamp at 402, 4-byte longs, 8-byte off_t at 4-byte
+ * alignment).
+ */
+typedef struct kdump_layout {
+    const char *name;
+    unsigned dh_status, dh_block_size, dh_sub_hdr_size, dh_bitmap_blocks, dh_max_mapnr, dh_size;
+    unsigned sh_off_vmcoreinfo, sh_size_vmcoreinfo, sh_off_note, sh_size_note, sh_max_mapnr_64, sh_size;
+    unsigned word; /* width of the sub-header's unsigned long size fields */
+} kdump_layout;
+
+static const kdump_layout kd64 = {"64-bit", 424, 428, 432, 436, 440, 464, 32, 40, 48, 56, 96, 104, 8};
+static const kdump_layout kd32 = {"32-bit", 412, 416, 420, 424, 428, 452, 20, 28, 32, 40, 72, 80, 4};
+enum { DH_VERSION = 8, DH_MACHINE = 12 + 4 * 65, DH_MAX = 464, SH_MAX = 104 };
+enum { PD_SIZE = 24 };
+#define DUMP_ZLIB 0x1u
+#define DUMP_LZO 0x2u
+#define DUMP_SNAPPY 0x4u
+#define DUMP_INCOMPLETE 0x8u
+#define DUMP_ZSTD 0x20u
+#define DUMP_COMPRESSED (DUMP_ZLIB | DUMP_LZO | DUMP_SNAPPY | DUMP_ZSTD)
+#define MAX_BLOCK_SIZE (1u << 20)
+enum { FLAT_HDR = 4096, FLAT_REC = 16 };
+
+typedef struct kdump_ctx {
+    ss_file file;
+    ss_segmap lmap; /* logical file -> file offsets (identity map for plain files) */
+    bool flattened;
+    uint32_t block_size, shift, status;
+    uint64_t max_mapnr;
+    uint64_t *bitmap;   /* the 2nd bitmap, padded to 512-bit blocks, bits >= max_mapnr clear */
+    uint64_t *rank;     /* rank[k]: set bits before bit 512k */
+    uint64_t desc_off;  /* logical offset of page_desc 0 */
+    ss_phys_range *ranges;
+    size_t nranges;
+    uint8_t *meta;      /* owned copies of the VMCOREINFO text and the note area */
+    ss_dumpnotes notes;
+} kdump_ctx;
+
+/* Copies logical [off, off + len) into buf; false when any of it is missing. */
+static bool lread(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
+{
+    size_t n;
+    return ss_segmap_read(&k->lmap, k->file.data, off, buf, len, &n) == SS_OK;
+}
+
+static bool dumped(const kdump_ctx *k, uint64_t pfn)
+{
+    return pfn < k->max_mapnr && (k->bitmap[pfn >> 6] >> (pfn & 63) & 1);
+}
+
+/* Index of pfn's page_desc: the set bits of the 2nd bitmap before it. */
+static uint64_t desc_index(const kdump_ctx *k, uint64_t pfn)
+{
+    uint64_t r = k->rank[pfn >> 9];
+    for (uint64_t w = (pfn >> 9) << 3; w < pfn >> 6; w++)
+        r += (uint64_t)__builtin_popcountll(k->bitmap[w]);
+    return r + (uint64_t)__builtin_popcountll(k->bitmap[pfn >> 6] & ((1ull << (pfn & 63)) - 1));
+}
+
+/* The first PFN >= pfn whose 2nd-bitmap bit equals set (max_mapnr if none). */
+static uint64_t next_bit(const kdump_ctx *k, uint64_t pfn, bool set)
+{
+    while (pfn < k->max_mapnr) {
+        uint64_t w = k->bitmap[pfn >> 6];
+        w = (set ? w : ~w) >> (pfn & 63);
+        if (w) {
+            pfn += (uint64_t)__builtin_ctzll(w);
+            break;
+        }
+        pfn = (pfn | 63) + 1;
+    }
+    return pfn < k->max_mapnr ? pfn : k->max_mapnr;
+}
+
+typedef struct page_desc {
+    uint64_t offset;
+    uint32_t size, flags;
+} page_desc;
+
+static ss_status get_desc(const kdump_ctx *k, uint64_t pfn, page_desc *d)
+{
+    uint8_t b[PD_SIZE];
+    if (!lread(k, k->desc_off + desc_index(k, pfn) * PD_SIZE, b, sizeof b))
+        return SS_E_CORRUPT; /* the table was checked at open; only a hole in a flattened file gets here */
+    d->offset = ss_le64(b);
+    d->size = ss_le32(b + 8);
+    d->flags = ss_le32(b + 12);
+    if (d->size == 0 && d->offset == 0 && (k->status & DUMP_INCOMPLETE))
+        return SS_E_NO_PAGE; /* makedumpfile stopped before writing this page */
+    if (d->size == 0 || d->size > k->block_size || !ss_span_ok(d->offset, d->size, k->lmap.end))
+        return SS_E_CORRUPT;
+    if (!(d->flags & DUMP_COMPRESSED) && d->size != k->block_size)
+        return SS_E_CORRUPT;
+    return SS_OK;
+}
+
+/* Decompresses src[0..n) into exactly block_size bytes at out. */
+static ss_status decompress(const kdump_ctx *k, uint32_t flags, const uint8_t *src, size_t n, uint8_t *out)
+{
+    size_t want = k->block_size;
+    (void)src; /* unused when no compression library was found */
+    (void)n;
+    (void)out;
+    (void)want;
+    switch (flags & DUMP_COMPRESSED) {
+#ifdef HAVE_SS_DEP_ZLIB
+    case DUMP_ZLIB: {
+        uLongf got = (uLongf)want;
+        return uncompress(out, &got, src, (uLong)n) == Z_OK && got == want ? SS_OK : SS_E_CORRUPT;
+    }
+#endif
+#ifdef HAVE_SS_DEP_LZO2
+    case DUMP_LZO: {
+        lzo_uint got = want;
+        return lzo1x_decompress_safe(src, n, out, &got, NULL) == LZO_E_OK && got == want ? SS_OK : SS_E_CORRUPT;
+    }
+#endif
+#ifdef HAVE_SS_DEP_SNAPPY
+    case DUMP_SNAPPY: {
+        size_t got = 0;
+        if (snappy_uncompressed_length((const char *)src, n, &got) != SNAPPY_OK || got != want)
+            return SS_E_CORRUPT;
+        return snappy_uncompress((const char *)src, n, (char *)out, &got) == SNAPPY_OK && got == want
+                   ? SS_OK
+                   : SS_E_CORRUPT;
+    }
+#endif
+#ifdef HAVE_SS_DEP_LIBZSTD
+    case DUMP_ZSTD: {
+        size_t got = ZSTD_decompress(out, want, src, n);
+        return !ZSTD_isError(got) && got == want ? SS_OK : SS_E_CORRUPT;
+    }
+#endif
+    default: {
+        uint32_t m = flags & DUMP_COMPRESSED;
+        /* One method whose library was not found at build time, or several named at once. */
+        return (m & (m - 1)) == 0 ? SS_E_UNSUPPORTED : SS_E_CORRUPT;
+    }
+    }
+}
+
+/*
+ * Stores page pfn (block_size bytes) at out; scratch is another block_size bytes
+ * for compressed data that is not contiguous in the file.
+ */
+static ss_status load_block(const kdump_ctx *k, uint64_t pfn, uint8_t *out, uint8_t *scratch)
+{
+    page_desc d;
+    ss_status st = get_desc(k, pfn, &d);
+    if (st != SS_OK)
+        return st;
+    const uint8_t *src = ss_segmap_ptr(&k->lmap, k->file.data, d.offset, d.size);
+    if (!(d.flags & DUMP_COMPRESSED)) {
+        if (src)
+            memcpy(out, src, d.size);
+        else if (!lread(k, d.offset, out, d.size))
+            return SS_E_CORRUPT;
+        return SS_OK;
+    }
+    if (!src) {
+        if (!lread(k, d.offset, scratch, d.size))
+            return SS_E_CORRUPT;
+        src = scratch;
+    }
+    return decompress(k, d.flags, src, d.size, out);
+}
+
+static ss_status kdump_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
+{
+    kdump_ctx *k = ctx;
+    uint8_t *out = buf;
+    uint8_t stack[2 * 4096];
+    uint8_t *tmp = stack;
+    if (k->block_size > 4096 && !(tmp = malloc(2 * (size_t)k->block_size)))
+        return SS_E_NOMEM;
+    ss_status st = SS_OK;
+    size_t done = 0;
+    *nread = 0;
+    while (done < len) {
+        uint64_t a = pa + done;
+        uint64_t pfn = a >> k->shift, in = a & (k->block_size - 1);
+        if (a < pa || pfn >= k->max_mapnr) {
+            st = SS_E_RANGE;
+            break;
+        }
+        if (!dumped(k, pfn)) {
+            st = SS_E_NO_PAGE;
+            break;
+        }
+        size_t n = k->block_size - in < len - done ? (size_t)(k->block_size - in) : len - done;
+        if (n == k->block_size)
+            st = load_block(k, pfn, out + done, tmp);
+        else if ((st = load_block(k, pfn, tmp, tmp + k->block_size)) == SS_OK)
+            memcpy(out + done, tmp + in, n);
+        if (st != SS_OK)
+            break;
+        done += n;
+        *nread = done;
+    }
+    if (tmp != stack)
+        free(tmp);
+    return st;
+}
+
+/* Zero-copy only for pages stored raw and contiguous in the file. */
+static const uint8_t *kdump_page(void *ctx, uint64_t pfn4k, ss_status *status)
+{
+    kdump_ctx *k = ctx;
+    uint64_t pa = pfn4k << SS_PAGE_SHIFT, pfn = pa >> k->shift;
+    if (pfn4k > (UINT64_MAX >> SS_PAGE_SHIFT) || pfn >= k->max_mapnr) {
+        *status = SS_E_RANGE;
+        return NULL;
+    }
+    if (!dumped(k, pfn)) {
+        *status = SS_E_NO_PAGE;
+        return NULL;
+    }
+    page_desc d;
+    *status = get_desc(k, pfn, &d);
+    if (*status != SS_OK)
+        return NULL;
+    const uint8_t *p = NULL;
+    if (!(d.flags & DUMP_COMPRESSED))
+        p = ss_segmap_ptr(&k->lmap, k->file.data, d.offset, d.size);
+    if (!p) {
+        *status = SS_E_UNSUPPORTED;
+        return NULL;
+    }
+    return p + (pa & (k->block_size - 1));
+}
+
+static ss_status kdump_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
+{
+    kdump_ctx *k = ctx;
+    *ranges = k->ranges;
+    *count = k->nranges;
+    return SS_OK;
+}
+
+static ss_status kdump_info(void *ctx, ss_dump_info *info)
+{
+    return ss_notes_info(&((kdump_ctx *)ctx)->notes, info);
+}
+
+static size_t kdump_cpu_count(void *ctx)
+{
+    return ((kdump_ctx *)ctx)->notes.ncpus;
+}
+
+static ss_status kdump_cpu(void *ctx, size_t i, ss_cpu_state *out)
+{
+    return ss_notes_cpu(&((kdump_ctx *)ctx)->notes, i, out);
+}
+
+static ss_status kdump_note(void *ctx, const char *name, const char **data, size_t *len)
+{
+    return ss_notes_note(&((kdump_ctx *)ctx)->notes, name, data, len);
+}
+
+/* Drops what parse() built, keeping the file and its logical map. */
+static void reset(kdump_ctx *k)
+{
+    ss_notes_free(&k->notes);
+    free(k->bitmap);
+    free(k->rank);
+    free(k->ranges);
+    free(k->meta);
+    k->bitmap = NULL;
+    k->rank = NULL;
+    k->ranges = NULL;
+    k->meta = NULL;
+    k->nranges = 0;
+}
+
+static void kdump_free(kdump_ctx *k)
+{
+    ss_segmap_free(&k->lmap);
+    ss_notes_free(&k->notes);
+    free(k->bitmap);
+    free(k->rank);
+    free(k->ranges);
+    free(k->meta);
+    free(k);
+}
+
+static void kdump_close(void *ctx)
+{
+    kdump_ctx *k = ctx;
+    ss_file_unmap(&k->file);
+    kdump_free(k);
+}
+
+static const ss_backend_ops kdump_ops = {
+    .version = SS_BACKEND_OPS_VERSION,
+    .name = "kdump",
+    .read = kdump_read,
+    .page = kdump_page,
+    .ranges = kdump_ranges,
+    .info = kdump_info,
+    .cpu_count = kdump_cpu_count,
+    .cpu = kdump_cpu,
+    .note = kdump_note,
+    .close = kdump_close,
+};
+
+static bool is_flat(const uint8_t *data, uint64_t size)
+{
+    return size >= 13 && memcmp(data, "makedumpfile", 13) == 0; /* the NUL included */
+}
 
 static bool kdump_probe(const uint8_t *data, uint64_t size)
 {
-    (void)data;
-    (void)size;
-    return false;
+    return (size >= 8 && memcmp(data, "KDUMP   ", 8) == 0) || is_flat(data, size);
+}
+
+/* Indexes the records of a flattened stream into k->lmap. */
+static ss_status index_flat(kdump_ctx *k, ss_error *err)
+{
+    const ss_file *f = &k->file;
+    if (f->size < FLAT_HDR)
+        return ss_fail(err, SS_E_TRUNCATED, "%s: flattened makedumpfile header cut short (%llu of %d bytes)",
+                       f->path, (unsigned long long)f->size, FLAT_HDR);
+    uint64_t type = ss_be64(f->data + 16), version = ss_be64(f->data + 24);
+    if (type != 1 || version != 1)
+        return ss_fail(err, SS_E_UNSUPPORTED, "%s: flattened makedumpfile type %llu version %llu (only 1/1 known)",
+                       f->path, (unsigned long long)type, (unsigned long long)version);
+    size_t cap = 256, n = 0;
+    ss_seg *recs = malloc(cap * sizeof *recs);
+    if (!recs)
+        return ss_fail(err, SS_E_NOMEM, "out of memory");
+    ss_status st;
+    uint64_t pos = FLAT_HDR;
+    for (;;) {
+        if (f->size - pos < FLAT_REC) {
+            st = ss_fail(err, SS_E_TRUNCATED,
+                         "%s: flattened stream ends at offset %llu without its end marker (record %zu)", f->path,
+                         (unsigned long long)pos, n);
+            goto out;
+        }
+        uint64_t off = ss_be64(f->data + pos), size = ss_be64(f->data + pos + 8);
+        if (off == UINT64_MAX && size == UINT64_MAX)
+            break;
+        if (off >> 63 || size >> 63 || off + size < off) {
+            st = ss_fail(err, SS_E_CORRUPT, "%s: flattened record %zu at offset %llu has a bad offset %#llx or size %#llx",
+                         f->path, n, (unsigned long long)pos, (unsigned long long)off, (unsigned long long)size);
+            goto out;
+        }
+        if (!ss_span_ok(pos + FLAT_REC, size, f->size)) {
+            st = ss_fail(err, SS_E_TRUNCATED, "%s: flattened record %zu at offset %llu (%llu bytes) runs past the end of the file",
+                         f->path, n, (unsigned long long)pos, (unsigned long long)size);
+            goto out;
+        }
+        if (n == cap) {
+            ss_seg *t = realloc(recs, 2 * cap * sizeof *recs);
+            if (!t) {
+                st = ss_fail(err, SS_E_NOMEM, "out of memory");
+                goto out;
+            }
+            recs = t;
+            cap *= 2;
+        }
+        recs[n++] = (ss_seg){off, size, pos + FLAT_REC};
+        pos += FLAT_REC + size;
+    }
+    st = ss_segmap_build(&k->lmap, recs, n, true);
+    if (st != SS_OK)
+        st = ss_fail(err, st, "%s: cannot index the flattened stream: %s", f->path, ss_strerror(st));
+out:
+    free(recs);
+    return st;
+}
+
+static bool block_size_ok(uint32_t bs)
+{
+    return bs >= 4096 && bs <= MAX_BLOCK_SIZE && (bs & (bs - 1)) == 0;
+}
+
+static uint64_t load_word(const uint8_t *p, unsigned width)
+{
+    return width == 8 ? ss_le64(p) : ss_le32(p);
+}
+
+/* Reads the header, sub-header and bitmap, and checks the descriptor table. */
+static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
+{
+    const char *path = k->file.path;
+    uint8_t h[DH_MAX];
+    if (!lread(k, 0, h, 8) || memcmp(h, "KDUMP   ", 8) != 0)
+        return ss_fail(err, k->flattened ? SS_E_UNSUPPORTED : SS_E_FORMAT,
+                       "%s: %s", path,
+                       k->flattened ? "flattened stream does not hold a kdump file (a flattened ELF? use makedumpfile -R)"
+                                    : "no KDUMP signature");
+    if (!lread(k, 0, h, L->dh_size))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump header cut short (the %s layout needs %u bytes)", path,
+                       L->name, L->dh_size);
+    char machine[66] = {0};
+    memcpy(machine, h + DH_MACHINE, 65);
+    uint32_t version = ss_le32(h + DH_VERSION), bs = ss_le32(h + L->dh_block_size);
+    if (!block_size_ok(bs))
+        return ss_fail(err, SS_E_CORRUPT, "%s: block_size %u (%s header) is not a power of two in [4096, %u]",
+                       path, bs, L->name, MAX_BLOCK_SIZE);
+    k->block_size = bs;
+    k->shift = (uint32_t)__builtin_ctz(bs);
+    k->status = ss_le32(h + L->dh_status);
+    uint64_t sub_blocks = ss_le32(h + L->dh_sub_hdr_size), bitmap_blocks = ss_le32(h + L->dh_bitmap_blocks);
+    uint64_t lsize = k->lmap.end;
+
+    uint8_t sh[SH_MAX] = {0};
+    size_t shlen = version >= 6   ? L->sh_size
+                   : version >= 4 ? L->sh_size_note + L->word
+                   : version >= 3 ? L->sh_size_vmcoreinfo + L->word
+                                  : 0;
+    if (shlen && (sub_blocks * bs < shlen || !lread(k, bs, sh, shlen)))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump sub-header (%zu bytes at %u) is missing or cut short", path,
+                       shlen, bs);
+    k->max_mapnr = version >= 6 ? ss_le64(sh + L->sh_max_mapnr_64) : ss_le32(h + L->dh_max_mapnr);
+
+    /* The 2nd bitmap: second half of the bitmap blocks. */
+    uint64_t bitmap_off = (1 + sub_blocks) * bs, half = bitmap_blocks * bs / 2;
+    /* max_mapnr is checked against the bitmap's bits before any arithmetic on it
+     * (half <= 2^51, so half * 8 cannot wrap). */
+    if (bitmap_blocks == 0 || (bitmap_blocks & 1) || k->max_mapnr > half * 8)
+        return ss_fail(err, SS_E_CORRUPT, "%s: %llu bitmap blocks cannot hold a bitmap of %llu pages", path,
+                       (unsigned long long)bitmap_blocks, (unsigned long long)k->max_mapnr);
+    if (!ss_span_ok(bitmap_off, 2 * half, lsize))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: bitmaps (%llu bytes at %llu) run past the end of the dump", path,
+                       (unsigned long long)(2 * half), (unsigned long long)bitmap_off);
+    uint64_t need = (k->max_mapnr + 7) / 8, nwords = ((k->max_mapnr + 511) / 512) * 8;
+    k->bitmap = calloc(nwords ? nwords : 1, 8);
+    k->rank = calloc(nwords / 8 + 1, 8);
+    if (!k->bitmap || !k->rank)
+        return ss_fail(err, SS_E_NOMEM, "out of memory for a bitmap of %llu pages", (unsigned long long)k->max_mapnr);
+    if (need && !lread(k, bitmap_off + half, k->bitmap, need))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap has holes", path);
+    for (uint64_t w = 0; w < nwords; w++) { /* on-disk bytes -> host words, LSB first */
+        uint64_t v;
+        memcpy(&v, &k->bitmap[w], 8);
+        k->bitmap[w] = ss_le64((const uint8_t *)&v);
+    }
+    if (k->max_mapnr & 63)
+        k->bitmap[k->max_mapnr >> 6] &= (1ull << (k->max_mapnr & 63)) - 1;
+    uint64_t total = 0, runs = 0;
+    for (uint64_t w = 0; w < nwords; w++) {
+        if ((w & 7) == 0)
+            k->rank[w >> 3] = total;
+        total += (uint64_t)__builtin_popcountll(k->bitmap[w]);
+        uint64_t prev_top = w ? k->bitmap[w - 1] >> 63 : 0; /* runs: 0->1 transitions */
+        runs += (uint64_t)__builtin_popcountll(k->bitmap[w] & ~(k->bitmap[w] << 1 | prev_top));
+    }
+    k->rank[nwords / 8] = total;
+    k->desc_off = bitmap_off + 2 * half;
+    if (total > lsize / PD_SIZE || !ss_span_ok(k->desc_off, total * PD_SIZE, lsize))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: %llu page descriptors at %llu run past the end of the dump", path,
+                       (unsigned long long)total, (unsigned long long)k->desc_off);
+
+    k->ranges = malloc((runs ? runs : 1) * sizeof *k->ranges);
+    if (!k->ranges)
+        return ss_fail(err, SS_E_NOMEM, "out of memory");
+    for (uint64_t pfn = next_bit(k, 0, true); pfn < k->max_mapnr; pfn = next_bit(k, pfn, true)) {
+        uint64_t start = pfn;
+        pfn = next_bit(k, pfn, false);
+        k->ranges[k->nranges++] = (ss_phys_range){start << k->shift, (pfn - start) << k->shift};
+    }
+
+    /* VMCOREINFO text and ELF notes (copied: they may straddle flattened records). */
+    uint64_t vi_off = ss_le64(sh + L->sh_off_vmcoreinfo), vi_len = load_word(sh + L->sh_size_vmcoreinfo, L->word);
+    uint64_t nt_off = ss_le64(sh + L->sh_off_note), nt_len = load_word(sh + L->sh_size_note, L->word);
+    if (version < 3)
+        vi_len = 0;
+    if (version < 4)
+        nt_len = 0;
+    if ((vi_len && !ss_span_ok(vi_off, vi_len, lsize)) || (nt_len && !ss_span_ok(nt_off, nt_len, lsize)))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: VMCOREINFO (%llu bytes at %llu) or notes (%llu bytes at %llu) lie past the end of the dump",
+                       path, (unsigned long long)vi_len, (unsigned long long)vi_off, (unsigned long long)nt_len,
+                       (unsigned long long)nt_off);
+    if (vi_len + nt_len) {
+        k->meta = malloc(vi_len + nt_len);
+        if (!k->meta)
+            return ss_fail(err, SS_E_NOMEM, "out of memory");
+        if (!lread(k, vi_off, k->meta, vi_len) || !lread(k, nt_off, k->meta + vi_len, nt_len))
+            return ss_fail(err, SS_E_TRUNCATED, "%s: VMCOREINFO or notes have holes", path);
+        if (vi_len) {
+            k->notes.vmcoreinfo = (const char *)k->meta;
+            k->notes.vmcoreinfo_len = vi_len;
+        }
+        /* QEMU writes the 64-bit header for x86_64 when the first vCPU is in IA-32e
+         * mode (or RAM reaches past 4 GiB: then only CS.L in the note tells), the
+         * 32-bit one otherwise -- still naming the machine x86_64. */
+        bool long_mode = L == &kd64 && (strcmp(machine, "x86_64") == 0 || strcmp(machine, "X86_64") == 0);
+        ss_status st = ss_notes_parse(&k->notes, k->meta + vi_len, nt_len, long_mode, err, path);
+        if (st != SS_OK)
+            return st;
+    }
+    return SS_OK;
 }
 
 static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
 {
-    (void)ops;
-    (void)ctx;
-    return ss_fail(err, SS_E_UNSUPPORTED, "%s: the kdump reader is not built yet", file->path);
+    if (!kdump_probe(file->data, file->size))
+        return ss_fail(err, SS_E_FORMAT, "%s: not a kdump file (no KDUMP or makedumpfile signature)", file->path);
+#ifdef HAVE_SS_DEP_LZO2
+    if (lzo_init() != LZO_E_OK)
+        return ss_fail(err, SS_E_UNSUPPORTED, "%s: the LZO library failed its self-check", file->path);
+#endif
+    kdump_ctx *k = calloc(1, sizeof *k);
+    if (!k)
+        return ss_fail(err, SS_E_NOMEM, "out of memory");
+    k->file = *file;
+    k->flattened = is_flat(file->data, file->size);
+    ss_status st;
+    if (k->flattened)
+        st = index_flat(k, err);
+    else {
+        ss_seg whole = {0, file->size, 0};
+        st = ss_segmap_build(&k->lmap, &whole, 1, false);
+        if (st != SS_OK)
+            ss_fail(err, st, "out of memory");
+    }
+    if (st == SS_OK) {
+        /* The header does not say its layout: take the 64-bit one unless it does
+         * not hold together and the 32-bit one does. */
+        ss_error e64 = {0};
+        st = parse(k, &kd64, &e64);
+        uint8_t h[DH_MAX];
+        if (st != SS_OK && st != SS_E_NOMEM && lread(k, 0, h, kd32.dh_size) &&
+            block_size_ok(ss_le32(h + kd32.dh_block_size))) {
+            reset(k);
+            st = parse(k, &kd32, err);
+            if (st != SS_OK && block_size_ok(ss_le32(h + kd64.dh_block_size))) {
+                st = e64.status; /* both failed: the 64-bit reading's complaint is the likelier one */
+                if (err)
+                    *err = e64;
+            }
+        } else if (st != SS_OK && err)
+            *err = e64;
+    }
+    if (st != SS_OK) {
+        kdump_free(k); /* the caller still owns the mapping */
+        return st;
+    }
+    *ops = &kdump_ops;
+    *ctx = k;
+    return SS_OK;
 }
 
 const ss_file_backend ss_kdump_backend = {"kdump", SS_FORMAT_KDUMP, kdump_probe, kdump_open};

@@ -1,0 +1,82 @@
+/*
+ * Shared body of the file-format fuzz harnesses: the input becomes a memfd, is
+ * opened with a forced format prefix, and then everything a caller could do is
+ * done once -- every range read (a bounded number of pages), zero-copy pages,
+ * notes, CPU states, info, and a few page walks -- before closing.
+ */
+#ifndef SS_FUZZ_COMMON_H
+#define SS_FUZZ_COMMON_H
+
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sessionspace.h"
+
+static void fuzz_walks(ss_source *src, ss_mode mode, uint64_t dtb)
+{
+    ss_space *sp;
+    if (ss_space_open(src, mode, dtb & ~0xfffull, NULL, &sp) != SS_OK)
+        return;
+    static const uint64_t vas[] = {0, 0x400000, 0x7ffffffff000ull, 0xffff800000000000ull, 0xffffffff81000000ull,
+                                   0xff11000000000000ull};
+    for (size_t i = 0; i < sizeof vas / sizeof vas[0]; i++) {
+        ss_xlat x;
+        ss_space_walk(sp, vas[i], &x);
+    }
+    ss_space_close(sp);
+}
+
+static int fuzz_one(const char *prefix, const uint8_t *data, size_t size)
+{
+    int fd = memfd_create("fuzz", 0);
+    if (fd < 0)
+        return 0;
+    if (size && write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        return 0;
+    }
+    char spec[64];
+    snprintf(spec, sizeof spec, "%s/proc/self/fd/%d", prefix, fd);
+    ss_source *src = NULL;
+    ss_error err;
+    if (ss_source_open(spec, &src, &err) == SS_OK) {
+        const ss_phys_range *r;
+        size_t n = 0, budget = 256;
+        static uint8_t buf[2 * 4096 + 16];
+        ss_source_ranges(src, &r, &n);
+        for (size_t i = 0; i < n && budget; i++)
+            for (uint64_t pa = r[i].start; pa < r[i].start + r[i].size && budget; pa += 4096, budget--) {
+                size_t got;
+                ss_source_read(src, pa, buf, sizeof buf, &got);
+                ss_source_read(src, pa + 4090, buf, 16, &got);
+                const uint8_t *pg;
+                if (ss_source_page(src, pa >> 12, &pg) == SS_OK)
+                    buf[0] ^= pg[0] ^ pg[4095];
+            }
+        size_t got;
+        ss_source_read(src, ss_source_max_pa(src), buf, 8, &got);
+        const char *note;
+        size_t len;
+        if (ss_source_note(src, "VMCOREINFO", &note, &len) == SS_OK && len)
+            buf[1] ^= (uint8_t)(note[0] ^ note[len - 1]);
+        ss_dump_info info;
+        ss_source_info(src, &info);
+        size_t ncpu = ss_source_cpu_count(src);
+        for (size_t i = 0; i < ncpu && i < 8; i++) {
+            ss_cpu_state c;
+            if (ss_source_cpu(src, i, &c) == SS_OK && i == 0)
+                fuzz_walks(src, SS_MODE_AUTO, c.cr3);
+        }
+        uint64_t dtb = n ? r[0].start : 0;
+        fuzz_walks(src, SS_MODE_X64, dtb);
+        fuzz_walks(src, SS_MODE_LA57, dtb);
+        ss_source_close(src);
+    }
+    close(fd);
+    return 0;
+}
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * The LiME backend: range files written from the image builder read back page for
+ * page as the raw image and translate the same; malformed range headers give their
+ * exact status.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfwriter.h"
+#include "ss_check.h"
+#include "testutil.h"
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(*len + 64);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(fread(b, 1, *len, f), *len);
+    fclose(f);
+    return b;
+}
+
+static void expect_status(const char *prefix, const void *data, size_t len, ss_status want)
+{
+    const char *path = ss_test_path("bad.lime");
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+    char spec[600];
+    snprintf(spec, sizeof spec, "%s%s", prefix, path);
+    ss_source *src = NULL;
+    ss_error err = {0};
+    ss_status st = ss_source_open(spec, &src, &err);
+    ck_assert_msg(st == want, "got %s (%s), want %s", ss_status_name(st), err.message, ss_status_name(want));
+    if (st == SS_OK)
+        ss_source_close(src);
+    else
+        ck_assert_msg(strlen(err.message) > 10, "no message");
+    unlink(path);
+}
+
+START_TEST(matches_raw)
+{
+    uint64_t cr3, vas[64];
+    size_t nvas;
+    ssb_image *img = ssw_sample_image(SS_MODE_X64, &cr3, vas, &nvas);
+    ck_assert_ptr_nonnull(img);
+    const char *path = ss_test_path("x64.lime");
+    ck_assert_int_eq(ssw_write_lime(img, path), 0);
+    ss_source *src = NULL;
+    ss_error err;
+    ck_assert_int_eq(ss_source_open(path, &src, &err), SS_OK); /* sniffed by its EMiL magic */
+    ck_assert_int_eq(ss_source_format(src), SS_FORMAT_LIME);
+    char msg[256];
+    ck_assert_msg(ssw_check_pages(src, img, msg, sizeof msg) == 0, "%s", msg);
+
+    uint64_t runs[64][2];
+    size_t n = ssw_runs(img, runs, 64);
+    const ss_phys_range *r;
+    size_t nr;
+    ck_assert_int_eq(ss_source_ranges(src, &r, &nr), SS_OK);
+    ck_assert_uint_eq(nr, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(r[i].start, runs[i][0] * 4096);
+        ck_assert_uint_eq(r[i].size, runs[i][1] * 4096);
+    }
+    /* LiME records no CPU: the mode must be given */
+    ck_assert_uint_eq(ss_source_cpu_count(src), 0);
+    ss_source *raw = ss_test_open_raw(img, "lime-peer.raw");
+    ss_space *a, *b;
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_AUTO, cr3, NULL, &a), SS_E_UNSUPPORTED);
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_X64, cr3, NULL, &a), SS_OK);
+    ck_assert_int_eq(ss_space_open(raw, SS_MODE_X64, cr3, NULL, &b), SS_OK);
+    for (size_t i = 0; i < nvas; i++) {
+        ss_xlat x, y;
+        ck_assert_int_eq(ss_space_walk(a, vas[i], &x), ss_space_walk(b, vas[i], &y));
+        ck_assert_int_eq(x.state, y.state);
+        ck_assert_uint_eq(x.pa, y.pa);
+    }
+    ss_space_close(a);
+    ss_space_close(b);
+    ss_source_close(raw);
+    ss_source_close(src);
+    unlink(path);
+    ssb_free(img);
+}
+END_TEST
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
+
+START_TEST(malformed)
+{
+    /* Two ranges of one page each: [0x1000, 0x1fff] and [0x5000, 0x5fff]. */
+    ssb_image *img = ssb_new(SS_MODE_X64, 1 << 20, 1 << 19);
+    ck_assert_ptr_nonnull(img);
+    uint8_t page[4096];
+    memset(page, 0x11, sizeof page);
+    ck_assert_int_eq(ssb_write(img, 0x1000, page, sizeof page), 0);
+    ck_assert_int_eq(ssb_write(img, 0x5000, page, sizeof page), 0);
+    const char *path = ss_test_path("small.lime");
+    ck_assert_int_eq(ssw_write_lime(img, path), 0);
+    ssw_save_seed("fuzz_lime", "small.lime", path);
+    ssb_free(img);
+    size_t len;
+    uint8_t *f = slurp(path, &len);
+    unlink(path);
+    ck_assert_uint_eq(len, 2 * (32 + 4096));
+    uint8_t *c = malloc(len);
+    ck_assert_ptr_nonnull(c);
+    const size_t second = 32 + 4096;
+
+    expect_status("", f, len, SS_OK);
+    expect_status("lime:", f, 20, SS_E_TRUNCATED);                /* first header cut */
+    expect_status("lime:", f, second + 10, SS_E_TRUNCATED);       /* second header cut */
+    expect_status("lime:", f, len - 1, SS_E_TRUNCATED);           /* data cut */
+    expect_status("lime:", "RAW DATA NOT LIME", 17, SS_E_FORMAT); /* forced on something else */
+    memcpy(c, f, len);
+    c[second] = 'X';
+    expect_status("lime:", c, len, SS_E_CORRUPT); /* second magic */
+    memcpy(c, f, len);
+    c[4] = 2;
+    expect_status("lime:", c, len, SS_E_UNSUPPORTED); /* version 2 */
+    memcpy(c, f, len);
+    put64(c + 16, 0xfff); /* end below start */
+    expect_status("lime:", c, len, SS_E_CORRUPT);
+    memcpy(c, f, len);
+    put64(c + 8, 0);
+    put64(c + 16, UINT64_MAX); /* spans everything */
+    expect_status("lime:", c, len, SS_E_CORRUPT);
+    memcpy(c, f, len);
+    put64(c + 16, 0x1000 + 8191); /* claims two pages: runs into the next header */
+    expect_status("lime:", c, len, SS_E_CORRUPT);
+    memcpy(c, f, len);
+    put64(c + second + 8, 0x1800); /* second range overlaps the first */
+    put64(c + second + 16, 0x1800 + 4095);
+    expect_status("lime:", c, len, SS_E_CORRUPT);
+    free(c);
+    free(f);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("backend_lime");
+    TCase *t = tcase_create("lime");
+    tcase_add_test(t, matches_raw);
+    tcase_add_test(t, malformed);
+    suite_add_tcase(s, t);
+    return ss_run_suite(s);
+}
