@@ -9,11 +9,13 @@
 # and the CLI must pick the mode without --mode.
 #
 # usage: run.sh REALDATA_DIR CHECKER CLI WORKDIR
-# Exit 77 (ctest SKIP_RETURN_CODE) when REALDATA_DIR is absent.
+# Exit 77 (ctest SKIP_RETURN_CODE) when REALDATA_DIR is absent (exit 1 when CI=true).
 set -euo pipefail
 rd=$1 check=$2 cli=$3 work=$4
 if [ ! -x "$rd/make_realdata.sh" ]; then
   echo "SKIP: $rd/make_realdata.sh not found (the shared/ directory beside the repository)"
+  # In CI the shared/ directory is always there: its absence is a failure, not a skip.
+  [ "${CI:-}" = true ] && exit 1
   exit 77
 fi
 command -v makedumpfile >/dev/null || { echo "makedumpfile missing (Debian package makedumpfile)" >&2; exit 1; }
