@@ -25,11 +25,7 @@ static void teardown(void)
 
 static ss_space *open_space(ss_source **src, const ss_space_options *opts)
 {
-    *src = ss_test_open_raw(img, "pae.raw");
-    ck_assert_ptr_nonnull(*src);
-    ss_space *sp = NULL;
-    ck_assert_int_eq(ss_space_open(*src, SS_MODE_PAE, root, opts, &sp), SS_OK);
-    return sp;
+    return ss_check_open_space(img, SS_MODE_PAE, root, opts, src);
 }
 
 START_TEST(small_and_large)
@@ -56,8 +52,7 @@ START_TEST(small_and_large)
     ck_assert_int_eq(ss_space_walk(sp, 0x00401010, &x), SS_OK);
     ck_assert_uint_eq(x.pa, 0x3010);
     ck_assert_uint_eq(x.flags & (SS_XLAT_F_RW | SS_XLAT_F_US), SS_XLAT_F_US);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -72,8 +67,7 @@ START_TEST(no_nx_ignores_bit63)
     ck_assert_int_eq(ss_space_walk(sp, 0x80401000, &x), SS_OK);
     ck_assert_uint_eq(x.pa, 0x5000);
     ck_assert_uint_eq(x.flags & SS_XLAT_F_NX, 0);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -101,8 +95,7 @@ static void check_software(ss_pte_layout layout)
     ck_assert_uint_eq(x.protection, 5);
     ck_assert_int_eq(ss_space_walk(sp, base + 0x3000, &x), SS_E_DEMAND_ZERO);
     ck_assert_int_eq(ss_space_walk(sp, base + 0x4000, &x), SS_E_NOT_PRESENT);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 
 START_TEST(software_win8)
@@ -132,16 +125,14 @@ START_TEST(limits_and_bad_entries)
     ck_assert_int_eq(ss_space_open(src, SS_MODE_PAE, 0x100000000ull, NULL, &sp2), SS_E_INVALID_ARG);
     ck_assert_ptr_null(sp2);
     ck_assert_int_eq(ss_space_set_dtb(sp, 0x100000000ull), SS_E_INVALID_ARG);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 
     /* a PDE naming a page table past the end of the 8 GiB image */
     ssb_set_entry(img, root, 0x80000000, SS_LEVEL_PDE, 0x4000000000ull | SSB_P);
     sp = open_space(&src, NULL);
     ck_assert_int_eq(ss_space_walk(sp, 0x80000000, &x), SS_E_BAD_PFN);
     ck_assert_int_eq(x.level, SS_LEVEL_PTE);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -162,8 +153,7 @@ START_TEST(pdpt_offset)
     uint64_t pa;
     ck_assert_int_eq(ss_translate(sp, 0x40203abc, &pa), SS_OK);
     ck_assert_uint_eq(pa, 0x777abc);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 

@@ -28,17 +28,7 @@ static void teardown(void)
 
 static ss_space *open_space(ss_source **src, const ss_space_options *opts)
 {
-    *src = ss_test_open_raw(img, "x64.raw");
-    ck_assert_ptr_nonnull(*src);
-    ss_space *sp = NULL;
-    ck_assert_int_eq(ss_space_open(*src, SS_MODE_X64, root, opts, &sp), SS_OK);
-    return sp;
-}
-
-static void close_space(ss_space *sp, ss_source *src)
-{
-    ss_space_close(sp);
-    ss_source_close(src);
+    return ss_check_open_space(img, SS_MODE_X64, root, opts, src);
 }
 
 START_TEST(small_page)
@@ -69,7 +59,7 @@ START_TEST(small_page)
     ck_assert_int_eq(x.state, SS_XLAT_NOT_PRESENT);
     ck_assert_int_eq(x.level, SS_LEVEL_PTE);
     ck_assert_uint_eq(x.flags & SS_XLAT_F_HAS_PA, 0);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -83,7 +73,7 @@ START_TEST(user_page_permissions)
     ck_assert_int_eq(ss_space_walk(sp, va, &x), SS_OK);
     ck_assert_uint_eq(x.pa, pa);
     ck_assert_uint_eq(x.flags & (SS_XLAT_F_RW | SS_XLAT_F_US | SS_XLAT_F_NX), SS_XLAT_F_US);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 
 END_TEST
@@ -102,7 +92,7 @@ START_TEST(large_2m)
     ck_assert_int_eq(x.level, SS_LEVEL_PDE);
     ck_assert(x.flags & SS_XLAT_F_LARGE);
     ck_assert(x.flags & SS_XLAT_F_GLOBAL);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -118,7 +108,7 @@ START_TEST(large_1g)
     ck_assert_uint_eq(x.page_size, GiB);
     ck_assert_uint_eq(x.nentries, 2);
     ck_assert_int_eq(x.level, SS_LEVEL_PDPTE);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -162,7 +152,7 @@ static void check_software(ss_pte_layout layout)
 
     ck_assert_int_eq(ss_space_walk(sp, base + 0x4000, &x), SS_E_NOT_PRESENT);
     ck_assert_int_eq(x.level, SS_LEVEL_PTE);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 
 START_TEST(software_win8)
@@ -189,7 +179,7 @@ START_TEST(layouts_differ)
     ss_xlat x;
     ck_assert_int_eq(ss_space_walk(sp, va, &x), SS_E_PAGEFILE);
     ck_assert_uint_eq(x.pagefile_number, 0); /* bits 1-4 are clear in a Win8 entry */
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -213,7 +203,7 @@ START_TEST(software_upper_levels)
     ck_assert_int_eq(x.state, SS_XLAT_TRANSITION);
     ck_assert_uint_eq(x.pa, 0x8042);
     ck_assert_uint_eq(x.nentries, 4);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -234,7 +224,7 @@ START_TEST(canonical)
     ck_assert_uint_eq(pa, 0x3000);
     ck_assert_int_eq(ss_translate(sp, 0x00007fffffffffffull, &pa), SS_OK);
     ck_assert_uint_eq(pa, 0x4fff);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -252,7 +242,7 @@ START_TEST(self_reference)
     /* 0xfffff68000000000 is the self-map view of VA 0's PTE: PML4[0] is empty, so it stops at the PDPTE */
     ck_assert_int_eq(ss_space_walk(sp, 0xfffff68000000000ull, &x), SS_E_NOT_PRESENT);
     ck_assert_int_eq(x.level, SS_LEVEL_PDPTE);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -286,7 +276,7 @@ START_TEST(entries_outside_source)
     ck_assert_int_eq(ss_space_walk(sp, va1, &x), SS_E_BAD_PFN);
     ck_assert_int_eq(x.level, SS_LEVEL_PML4E);
     ck_assert_uint_eq(x.nentries, 0);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -311,15 +301,13 @@ START_TEST(backend_holes_and_errors)
     ck_assert_int_eq(ss_space_walk(sp, va, &x), SS_E_PT_READ); /* the PDE's page fails with EIO */
     ck_assert_int_eq(x.state, SS_XLAT_READ_ERROR);
     ck_assert_int_eq(x.level, SS_LEVEL_PDE);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 
     src = ss_test_open_mem(img, &pt_pfn, 1, NULL, 0, NULL);
     ck_assert_int_eq(ss_space_open(src, SS_MODE_X64, root, NULL, &sp), SS_OK);
     ck_assert_int_eq(ss_space_walk(sp, va, &x), SS_E_BAD_PFN); /* the page table is missing */
     ck_assert_int_eq(x.level, SS_LEVEL_PTE);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -342,7 +330,7 @@ START_TEST(virtual_read)
     ck_assert_int_eq(ss_space_read(sp, va + 0x1000, big, sizeof big, &n), SS_E_NOT_PRESENT);
     ck_assert_uint_eq(n, 0x1000);
     ck_assert_mem_eq(big, "EFGH", 4);
-    close_space(sp, src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 

@@ -25,11 +25,7 @@ static void teardown(void)
 
 static ss_space *open_space(ss_source **src, const ss_space_options *opts)
 {
-    *src = ss_test_open_raw(img, "x86.raw");
-    ck_assert_ptr_nonnull(*src);
-    ss_space *sp = NULL;
-    ck_assert_int_eq(ss_space_open(*src, SS_MODE_X86, root, opts, &sp), SS_OK);
-    return sp;
+    return ss_check_open_space(img, SS_MODE_X86, root, opts, src);
 }
 
 START_TEST(small_page)
@@ -46,8 +42,7 @@ START_TEST(small_page)
     ck_assert_uint_eq(x.entries[1].value, 0x456000 | SSB_P | SSB_RW);
     ck_assert_uint_eq(x.flags & (SS_XLAT_F_RW | SS_XLAT_F_US | SS_XLAT_F_NX), SS_XLAT_F_RW);
     ck_assert_int_eq(ss_space_walk(sp, 0x100000000ull, &x), SS_E_NONCANONICAL);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -64,8 +59,7 @@ START_TEST(large_4m_and_pse36)
     ck_assert_uint_eq(x.nentries, 1);
     ck_assert_int_eq(ss_space_walk(sp, 0x80400010, &x), SS_OK);
     ck_assert_uint_eq(x.pa, 0x140000010ull);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -83,8 +77,7 @@ START_TEST(no_pse)
     ck_assert_int_eq(ss_space_walk(sp, 0x80005123, &x), SS_OK);
     ck_assert_uint_eq(x.pa, 0x9123);
     ck_assert_uint_eq(x.page_size, 4096);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -112,15 +105,13 @@ START_TEST(software_states)
     ck_assert_int_eq(ss_space_walk(sp, base + 0x3000, &x), SS_E_DEMAND_ZERO);
     ck_assert_int_eq(ss_space_walk(sp, base + 0x4000, &x), SS_E_NOT_PRESENT);
     /* a PDE that is paged out */
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
     ssb_set_entry(img, root, 0x40000000, SS_LEVEL_PDE, ssb_sw_pagefile(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 0, 0x3000, 4));
     sp = open_space(&src, &o);
     ck_assert_int_eq(ss_space_walk(sp, 0x40000000, &x), SS_E_PAGEFILE);
     ck_assert_int_eq(x.level, SS_LEVEL_PDE);
     ck_assert_uint_eq(x.pagefile_offset, 0x3000);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
 }
 END_TEST
 
@@ -140,8 +131,7 @@ START_TEST(bad_entries)
     ck_assert_int_eq(ss_space_walk(sp, 0x90000004, &x), SS_E_BAD_PFN);
     ck_assert_uint_eq(x.pa, 0x3ff00004);
     ck_assert_int_eq(ss_space_set_dtb(sp, 0x100000000ull), SS_E_INVALID_ARG);
-    ss_space_close(sp);
-    ss_source_close(src);
+    ss_check_close_space(sp, src);
     ssb_free(small);
 }
 END_TEST
