@@ -8,10 +8,12 @@
  *
  *   1             full dump: the pages of the PHYSICAL_MEMORY_DESCRIPTOR's runs,
  *                 in run order, right after the header;
- *   2, 5, 6, 7    bitmap dumps (kernel / summary, full bitmap, live kernel,
- *                 automatic): an SDMP or FDMP header after the main header, a
- *                 bitmap with one bit per physical page, and the present pages in
- *                 PFN order from FirstPage on;
+ *   2, 5, 6, 7    bitmap dumps (mindumpdef.h: SUMMARY, BITMAP_FULL,
+ *                 BITMAP_KERNEL, AUTOMATIC; 6 is also what "automatic" crash
+ *                 dumps and Task Manager's live kernel dumps carry): an SDMP or
+ *                 FDMP header after the main header, a bitmap with one bit per
+ *                 physical page, and the present pages in PFN order from
+ *                 FirstPage on;
  *   8, 9, 0xA     the layout written by current Windows and dbgeng's .dump
  *                 (kernel, kernel + user, complete): an RDMP header, then a list
  *                 of PFN ranges whose pages follow in list order at
@@ -20,6 +22,10 @@
  * Pages are handed out straight from the file mapping. A page's file offset is
  * found by binary search over at most a few thousand segments (runs / ranges), or
  * for bitmaps by rank (set bits before it) through an index built once at open.
+ *
+ * Every offset below was checked against public sources (Microsoft's
+ * mindumpdef.h / Win32 metadata, kdmp-parser, volatility 2 and 3, rekall, rizin);
+ * docs/formats.md, "Sources and verification", lists them per field.
  *
  * Everything in the file is untrusted: every count is bounded and every
  * offset + size checked against the file size, without overflow, before the
@@ -49,11 +55,13 @@
 
 /* Bitmap header (SDMP / FDMP, "_SUMMARY_DUMP"), same layout in both widths. */
 #define BMP_FIRST_PAGE    0x20u /* u64: file offset of the first present page */
-#define BMP_PRESENT_PAGES 0x28u /* u64: set bits in the bitmap */
+#define BMP_PRESENT_PAGES 0x28u /* u64: TotalPresentPages, the set bits (not trusted) */
 #define BMP_BITS          0x30u /* u64: bits in the bitmap (physical pages covered) */
 #define BMP_BITMAP        0x38u /* the bitmap */
 
-/* RDMP header (types 8, 9, 0xA) at the end of the 64-bit main header. */
+/* RDMP header (types 8, 9, 0xA) at the end of the 64-bit main header (layout as
+ * kdmp-parser's RDMP_HEADER64 / KERNEL_ / FULL_RDMP_HEADER64; +0 holds a marker
+ * that kdmp-parser requires to be 0x40, not checked here). */
 #define RDMP_METADATA_SIZE 0x10u /* u64: bytes of metadata from RDMP_METADATA */
 #define RDMP_FIRST_PAGE    0x18u /* u64: file offset of the first page */
 #define RDMP_METADATA      0x20u /* 16 bytes of sub-header, then the ranges */
