@@ -8,10 +8,12 @@
  *
  *   1             full dump: the pages of the PHYSICAL_MEMORY_DESCRIPTOR's runs,
  *                 in run order, right after the header;
- *   2, 5, 6, 7    bitmap dumps (kernel / summary, full bitmap, live kernel,
- *                 automatic): an SDMP or FDMP header after the main header, a
- *                 bitmap with one bit per physical page, and the present pages in
- *                 PFN order from FirstPage on;
+ *   2, 5, 6, 7    bitmap dumps (mindumpdef.h: SUMMARY, BITMAP_FULL,
+ *                 BITMAP_KERNEL, AUTOMATIC; 6 is also what "automatic" crash
+ *                 dumps and Task Manager's live kernel dumps carry): an SDMP or
+ *                 FDMP header after the main header, a bitmap with one bit per
+ *                 physical page, and the present pages in PFN order from
+ *                 FirstPage on;
  *   8, 9, 0xA     the layout written by current Windows and dbgeng's .dump
  *                 (kernel, kernel + user, complete): an RDMP header, then a list
  *                 of PFN ranges whose pages follow in list order at
@@ -20,6 +22,10 @@
  * Pages are handed out straight from the file mapping. A page's file offset is
  * found by binary search over at most a few thousand segments (runs / ranges), or
  * for bitmaps by rank (set bits before it) through an index built once at open.
+ *
+ * Every offset below was checked against public sources (Microsoft's
+ * mindumpdef.h / Win32 metadata, kdmp-parser, volatility 2 and 3, rekall, rizin);
+ * docs/formats.md, "Sources and verification", lists them per field.
  *
  * Everything in the file is untrusted: every count is bounded and every
  * offset + size checked against the file size, without overflow, before the
@@ -49,11 +55,13 @@
 
 /* Bitmap header (SDMP / FDMP, "_SUMMARY_DUMP"), same layout in both widths. */
 #define BMP_FIRST_PAGE    0x20u /* u64: file offset of the first present page */
-#define BMP_PRESENT_PAGES 0x28u /* u64: set bits in the bitmap */
+#define BMP_PRESENT_PAGES 0x28u /* u64: TotalPresentPages, the set bits (not trusted) */
 #define BMP_BITS          0x30u /* u64: bits in the bitmap (physical pages covered) */
 #define BMP_BITMAP        0x38u /* the bitmap */
 
-/* RDMP header (types 8, 9, 0xA) at the end of the 64-bit main header. */
+/* RDMP header (types 8, 9, 0xA) at the end of the 64-bit main header (layout as
+ * kdmp-parser's RDMP_HEADER64 / KERNEL_ / FULL_RDMP_HEADER64; +0 holds a marker
+ * that kdmp-parser requires to be 0x40, not checked here). */
 #define RDMP_METADATA_SIZE 0x10u /* u64: bytes of metadata from RDMP_METADATA */
 #define RDMP_FIRST_PAGE    0x18u /* u64: file offset of the first page */
 #define RDMP_METADATA      0x20u /* 16 bytes of sub-header, then the ranges */
@@ -350,7 +358,6 @@ static ss_status open_runs(dmp_ctx *d, ss_error *err)
     const uint8_t *pmd = d->file.data + L->memory_block;
     unsigned w = L->width;
     uint32_t nruns = rd32(pmd);
-    uint64_t npages = rd(pmd + w, w);
     uint32_t max_runs = (PMD_BUFFER - 2 * w) / (2 * w);
     if (nruns > max_runs)
         return ss_fail(err, SS_E_CORRUPT,
@@ -359,7 +366,6 @@ static ss_status open_runs(dmp_ctx *d, ss_error *err)
     d->segs = calloc(nruns ? nruns : 1, sizeof *d->segs);
     if (!d->segs)
         return ss_fail(err, SS_E_NOMEM, "out of memory");
-    uint64_t total = 0;
     for (uint32_t i = 0; i < nruns; i++) {
         const uint8_t *run = pmd + 2 * w + (size_t)i * 2 * w;
         uint64_t base = rd(run, w), count = rd(run + w, w);
@@ -368,14 +374,18 @@ static ss_status open_runs(dmp_ctx *d, ss_error *err)
         d->segs[d->nsegs].pfn = base;
         d->segs[d->nsegs].count = count;
         d->nsegs++;
-        total += count < MAX_PFN ? count : MAX_PFN; /* bounded: no overflow over 86 runs */
     }
     ss_status st = check_segments(d, "run", err);
     if (st != SS_OK)
         return st;
-    if (total != npages)
-        return ss_fail(err, SS_E_CORRUPT, "%s: the runs hold %llu pages but NumberOfPages says %llu",
-                       d->file.path, (unsigned long long)total, (unsigned long long)npages);
+    /*
+     * NumberOfPages (the u32 / u64 after NumberOfRuns) is not checked against the
+     * sum of PageCount: the runs alone say where each page is, and the public
+     * readers (kdmp-parser, rekall, volatility 2 and 3) ignore the field, rizin
+     * only warns, and dump converters do not always fill it. place_segments
+     * bounds every run by the file size, so a wrong total cannot send a read
+     * out of the file. See docs/formats.md, "Sources and verification".
+     */
     return place_segments(d, L->header_size, "run", err);
 }
 
@@ -394,7 +404,6 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
                        d->file.path, d->info.dump_type, (unsigned)d->lay->header_size, (const char *)b,
                        (const char *)b + 4);
     uint64_t first = rd(b + BMP_FIRST_PAGE, 8);
-    uint64_t present = rd(b + BMP_PRESENT_PAGES, 8);
     uint64_t nbits = rd(b + BMP_BITS, 8);
     if (nbits > MAX_PFN)
         return ss_fail(err, SS_E_CORRUPT,
@@ -414,12 +423,18 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
         return ss_fail(err, SS_E_NOMEM, "out of memory for the rank index of %llu pages",
                        (unsigned long long)nbits);
     d->bitmap = true;
-    if (d->rank.ones != present)
-        return ss_fail(err, SS_E_CORRUPT, "%s: bitmap has %llu pages set but the header says %llu",
-                       d->file.path, (unsigned long long)d->rank.ones, (unsigned long long)present);
+    /*
+     * TotalPresentPages (BMP_PRESENT_PAGES) is not trusted: a page's offset is
+     * FirstPage + 4096 x (set bits before it), so the set bits decide how many
+     * pages the file must hold. kdmp-parser, rekall and volatility 2 / 3 never
+     * read the field (only rizin compares it), so a mismatch is accepted and the
+     * bound below is taken from the set bits themselves.
+     */
+    uint64_t present = d->rank.ones;
     if (first > d->file.size || (d->file.size - first) / SS_PAGE_SIZE < present)
         return ss_fail(err, SS_E_TRUNCATED,
-                       "%s: %llu present pages from offset %#llx need more than the file's %llu bytes",
+                       "%s: %llu present pages (set bits) from offset %#llx need more than the file's %llu "
+                       "bytes",
                        d->file.path, (unsigned long long)present, (unsigned long long)first,
                        (unsigned long long)d->file.size);
     d->first_page = first;
@@ -492,9 +507,18 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
     ss_status st = check_segments(d, "RDMP range", err);
     if (st != SS_OK)
         return st;
-    if (complete && pages != total)
-        return ss_fail(err, SS_E_CORRUPT, "%s: RDMP ranges hold %llu pages but the header says %llu",
-                       d->file.path, (unsigned long long)pages, (unsigned long long)total);
+    /*
+     * Complete dumps: the list ends once TotalNumberOfPages is reached (the loop
+     * stops there, as kdmp-parser does: the metadata may run on past the last
+     * range). A list that ends early, at a zero entry or the end of the
+     * metadata, is accepted like kdmp-parser does: the pages it names are all
+     * checked against the file. A range that crosses the total is refused:
+     * either the total or the range is wrong, and nothing says which.
+     */
+    if (complete && pages > total)
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: RDMP ranges hold %llu pages, more than TotalNumberOfPages (%llu)", d->file.path,
+                       (unsigned long long)pages, (unsigned long long)total);
     return place_segments(d, first, "RDMP range", err);
 }
 
