@@ -104,6 +104,15 @@ static const ss_backend_ops mem_ops = {
     .close = mem_close,
 };
 
+/* The same without generation(): a static source, as a dump file is. */
+static const ss_backend_ops mem_ops_static = {
+    .version = SS_BACKEND_OPS_VERSION,
+    .name = "test-mem",
+    .read = mem_read,
+    .ranges = mem_ranges,
+    .close = mem_close,
+};
+
 ss_source *ss_test_open_mem(const ssb_image *img, const uint64_t *holes, size_t nholes, const uint64_t *bad,
                             size_t nbad, const uint64_t *gen)
 {
@@ -127,7 +136,7 @@ ss_source *ss_test_open_mem(const ssb_image *img, const uint64_t *holes, size_t 
         }
     }
     ss_source *src = NULL;
-    if (ss_source_from_backend(&mem_ops, m, SS_FORMAT_CUSTOM, &src, NULL) != SS_OK) {
+    if (ss_source_from_backend(gen ? &mem_ops : &mem_ops_static, m, SS_FORMAT_CUSTOM, &src, NULL) != SS_OK) {
         mem_close(m);
         return NULL;
     }

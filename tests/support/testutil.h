@@ -13,7 +13,8 @@ ss_source *ss_test_open_raw(const ssb_image *img, const char *name);
 /*
  * A custom in-memory backend over an ssb_image: reads come from the image; pages
  * listed in `holes` (pfn array) are missing (SS_E_NO_PAGE), pages in `bad` fail with
- * SS_E_IO. The image must outlive the source. generation() returns *gen if gen != NULL.
+ * SS_E_IO. The image must outlive the source. With gen != NULL the backend is live
+ * (generation() returns *gen); with gen == NULL it has no generation() (a static source).
  */
 ss_source *ss_test_open_mem(const ssb_image *img, const uint64_t *holes, size_t nholes, const uint64_t *bad,
                             size_t nbad, const uint64_t *gen);

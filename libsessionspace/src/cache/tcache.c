@@ -33,6 +33,7 @@
 #define XXH_INLINE_ALL /* the 8-byte XXH3 path inlined into the hot path */
 #include <xxhash.h>
 
+#include "framecache.h"
 #include "tcache.h"
 
 #define DEFAULT_ENTRIES (1u << 16)
@@ -435,8 +436,11 @@ ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64
 
 void ss_space_flush(ss_space *space)
 {
-    if (space && space->cache)
+    if (!space)
+        return;
+    if (space->cache)
         tc_clear(space->cache);
+    ss_frame_cache_clear(space->walker.frames);
 }
 
 void ss_space_cache_stats(ss_space *space, ss_cache_stats *stats, int reset)

@@ -108,6 +108,12 @@ extern const ss_file_backend ss_lime_backend;
 
 /* ---- address spaces ------------------------------------------------------- */
 
+/* Per-space cache of paging-structure pages (cache/framecache.h). */
+typedef struct ss_frame_cache ss_frame_cache;
+
+/* Reads one paging entry through the frame cache (cache/framecache.c). */
+ss_status ss_frame_read_entry(ss_frame_cache *fc, ss_source *src, uint64_t pa, unsigned width, uint64_t *value);
+
 /* Per-mode walk parameters (mmu/walk.c). */
 typedef struct ss_walker {
     ss_mode mode;
@@ -115,7 +121,20 @@ typedef struct ss_walker {
     uint64_t proto_base;
     bool pse; /* x86: 4 MiB pages honoured */
     bool nx;  /* PAE/x64: bit 63 is execute-disable */
+    ss_frame_cache *frames; /* the space's frame cache, NULL: read the source directly */
 } ss_walker;
+
+/*
+ * Reads one paging entry for a walk: straight from a flat source's mapping, else
+ * through the space's frame cache when it has one, else from the source.
+ */
+static inline ss_status ss_walk_read_entry(const ss_walker *w, ss_source *src, uint64_t pa, unsigned width,
+                                           uint64_t *value)
+{
+    if (SS_LIKELY(src->flat) || !w->frames)
+        return ss_source_read_entry(src, pa, width, value);
+    return ss_frame_read_entry(w->frames, src, pa, width, value);
+}
 
 /* Initialises a walker for mode (not AUTO). */
 void ss_walker_init(ss_walker *w, ss_mode mode, const ss_space_options *opts);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "../cache/framecache.h"
 #include "../cache/tcache.h"
 
 /* The paging mode a CPU state implies (SDM 4.1.1, table 4-1). */
@@ -62,9 +63,11 @@ ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_spa
     s->dtb = dtb;
     s->root = root;
     ss_walker_init(&s->walker, mode, &s->opts);
+    s->walker.frames = ss_frame_cache_new(src); /* NULL is fine: walks read the source */
     if (!s->opts.no_cache) {
         ss_status st = ss_tcache_new(&s->walker, src, root, s->opts.cache_entries, &s->cache);
         if (st != SS_OK) {
+            ss_frame_cache_free(s->walker.frames);
             free(s);
             return st;
         }
@@ -78,6 +81,7 @@ void ss_space_close(ss_space *space)
     if (!space)
         return;
     ss_tcache_free(space->cache);
+    ss_frame_cache_free(space->walker.frames);
     free(space);
 }
 

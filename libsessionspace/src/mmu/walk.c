@@ -9,7 +9,7 @@
  *   - 4-level / 5-level paging (4.5): PML5E -> PML4E -> PDPTE -> PDE -> PTE,
  *     1 GiB pages at the PDPTE, 2 MiB at the PDE.
  * A walk has a fixed depth, so a self-referencing table cannot make it loop, and
- * every entry is read through ss_source_read_entry, which never reads outside
+ * every entry is read through ss_walk_read_entry, which never reads outside
  * the source.
  *
  * When an entry is not present (P = 0) the Windows memory manager keeps its own
@@ -195,7 +195,7 @@ ss_xlat_state ss_walk(const ss_walker *w, ss_source *src, uint64_t root, uint64_
         uint64_t epa = table + ((va >> m->shift[level]) & m->index_mask[level]) * m->width;
         uint64_t e = 0;
         out->level = (uint8_t)level;
-        ss_status st = ss_source_read_entry(src, epa, m->width, &e);
+        ss_status st = ss_walk_read_entry(w, src, epa, m->width, &e);
         if (st != SS_OK)
             return out->state = (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN
                                                                         : SS_XLAT_READ_ERROR;
@@ -321,7 +321,7 @@ static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mo
     for (;; level--) {
         uint64_t epa = table + ((va >> m->shift[level]) & m->index_mask[level]) * m->width;
         uint64_t e = 0;
-        ss_status st = ss_source_read_entry(src, epa, m->width, &e);
+        ss_status st = ss_walk_read_entry(w, src, epa, m->width, &e);
         if (SS_UNLIKELY(st != SS_OK)) {
             r->level = (uint8_t)level;
             return r->state = (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN
@@ -395,7 +395,7 @@ size_t ss_walk_pte_run(const ss_walker *w, ss_source *src, const ss_pwc *pwc, ui
         n = max;
     for (i = 0; i < n; i++) {
         uint64_t e;
-        if (ss_source_read_entry(src, table + (index + i) * m->width, m->width, &e) != SS_OK ||
+        if (ss_walk_read_entry(w, src, table + (index + i) * m->width, m->width, &e) != SS_OK ||
             !(e & PTE_P))
             break;
         uint64_t frame = e & m->pfn_mask; /* a present PTE: VALID (or TRANSITION, also SS_OK) */
