@@ -17,65 +17,24 @@
 #include "ss_check.h"
 #include "testutil.h"
 
-#define CR0_PG_PE 0x80050033ull
+#define CR0_PG_PE   0x80050033ull
 #define CR4_PAE_ETC 0x6f0ull
-#define CR4_LA57 (1ull << 12)
-#define CS_L (1u << 21)
+#define CR4_LA57    (1ull << 12)
+#define CS_L        (1u << 21)
 
 /* As a Linux kernel writes it; pgtable_l5_enabled lets libkdumpfile set up x86_64. */
 static const char *VMCI = "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nSYMBOL(swapper_pg_dir)=ffffffff82a0a000\n"
                           "NUMBER(pgtable_l5_enabled)=0\n";
 static const char *VMCI57 = "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nNUMBER(pgtable_l5_enabled)=1\n";
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*len ? *len : 1);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
-static const char *spit(const char *name, const void *data, size_t len)
-{
-    const char *path = ss_test_path(name);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-    return path;
-}
-
 static ss_source *open_ok(const char *spec)
 {
-    ss_source *src = NULL;
-    ss_error err;
-    ss_status st = ss_source_open(spec, &src, &err);
-    ck_assert_msg(st == SS_OK, "%s: %s", spec, err.message);
-    return src;
+    return ss_check_open("", spec, SS_OK);
 }
 
 static void expect_status(const char *path, ss_status want)
 {
-    char spec[600];
-    snprintf(spec, sizeof spec, "elf:%s", path);
-    ss_source *src = (ss_source *)1;
-    ss_error err = {0};
-    ss_status st = ss_source_open(spec, &src, &err);
-    ck_assert_msg(st == want, "%s: got %s (%s), want %s", path, ss_status_name(st), err.message,
-                  ss_status_name(want));
-    if (want == SS_OK) {
-        ss_source_close(src);
-        return;
-    }
-    ck_assert_ptr_null(src);
-    ck_assert_int_eq(err.status, want);
-    ck_assert_msg(strlen(err.message) > 10, "no message for %s", ss_status_name(st));
+    ss_source_close(ss_check_open("elf:", path, want));
 }
 
 /* Writes img as ELF with opts, checks pages and translations against raw, returns the open source. */
@@ -91,7 +50,8 @@ static ss_source *roundtrip(ssb_image *img, const char *name, const ssw_opts *o,
     ss_source *raw = ss_test_open_raw(img, "elf-peer.raw");
     ck_assert_ptr_nonnull(raw);
     if (o->ncpus && (o->cpus[0].cr0 >> 31))
-        ck_assert_msg(ssw_check_translations(raw, src, mode, cr3, vas, nvas, msg, sizeof msg) == 0, "%s", msg);
+        ck_assert_msg(ssw_check_translations(raw, src, mode, cr3, vas, nvas, msg, sizeof msg) == 0, "%s",
+                      msg);
     ss_source_close(raw);
 #ifdef HAVE_KDUMPFILE
     if (o->elf_class != 32 && o->machine != 3) /* libkdumpfile: x86_64 cores only */
@@ -122,7 +82,8 @@ START_TEST(elf64_x64_matches_raw)
     size_t nvas;
     ssb_image *img = ssw_sample_image(SS_MODE_X64, &cr3, vas, &nvas);
     ck_assert_ptr_nonnull(img);
-    ssw_cpu cpus[2] = {{CR0_PG_PE, 0x1234, cr3 | 0x5, CR4_PAE_ETC, CS_L}, {CR0_PG_PE, 0, 0x777000, CR4_PAE_ETC, 0}};
+    ssw_cpu cpus[2] = {{CR0_PG_PE, 0x1234, cr3 | 0x5, CR4_PAE_ETC, CS_L},
+                       {CR0_PG_PE, 0, 0x777000, CR4_PAE_ETC, 0}};
     ssw_opts o = SSW_OPTS_INIT;
     o.cpus = cpus;
     o.ncpus = 2;
@@ -259,7 +220,7 @@ START_TEST(paging_dump_extended_numbering)
     const char *path = ss_test_path("paging.elf");
     ck_assert_int_eq(ssw_write_elf(img, path, &o), 0);
     size_t len;
-    uint8_t *b = slurp(path, &len);
+    uint8_t *b = ss_check_slurp(path, &len);
     ck_assert_uint_eq(b[56] | b[57] << 8, 0xffff);
     free(b);
     ss_source *src = roundtrip(img, "paging.elf", &o, SS_MODE_X64, cr3, vas, nvas);
@@ -340,7 +301,7 @@ static elf_file small_elf(void)
     unlink(p2);
     ssb_free(img);
     elf_file f;
-    f.b = slurp(path, &f.len);
+    f.b = ss_check_slurp(path, &f.len);
     unlink(path);
     f.phoff = 64;
     f.phnum = f.b[56] | f.b[57] << 8;
@@ -356,30 +317,64 @@ static void put64(uint8_t *p, uint64_t v)
     memcpy(p, &v, 8);
 }
 
-static void mutate_expect(const elf_file *f, size_t len, void (*mut)(uint8_t *, const elf_file *), ss_status want)
+static void mutate_expect(const elf_file *f, size_t len, void (*mut)(uint8_t *, const elf_file *),
+                          ss_status want)
 {
     uint8_t *c = malloc(f->len);
     ck_assert_ptr_nonnull(c);
     memcpy(c, f->b, f->len);
     mut(c, f);
-    const char *path = spit("bad.elf", c, len);
+    const char *path = ss_check_spit("bad.elf", c, len);
     expect_status(path, want);
     unlink(path);
     free(c);
 }
 
-static void m_none(uint8_t *b, const elf_file *f) { (void)b, (void)f; }
-static void m_class(uint8_t *b, const elf_file *f) { (void)f, b[4] = 3; }
-static void m_bigendian(uint8_t *b, const elf_file *f) { (void)f, b[5] = 2; }
-static void m_exec(uint8_t *b, const elf_file *f) { (void)f, b[16] = 2; }
-static void m_nophdr(uint8_t *b, const elf_file *f) { (void)f, b[56] = b[57] = 0; }
-static void m_phentsize(uint8_t *b, const elf_file *f) { (void)f, b[54] = 10, b[55] = 0; }
-static void m_phoff(uint8_t *b, const elf_file *f) { (void)f, put64(b + 32, f->len - 8); }
-static void m_phnum_huge(uint8_t *b, const elf_file *f) { (void)f, b[56] = 0xfe, b[57] = 0xff; }
+static void m_none(uint8_t *b, const elf_file *f)
+{
+    (void)b, (void)f;
+}
+static void m_class(uint8_t *b, const elf_file *f)
+{
+    (void)f, b[4] = 3;
+}
+static void m_bigendian(uint8_t *b, const elf_file *f)
+{
+    (void)f, b[5] = 2;
+}
+static void m_exec(uint8_t *b, const elf_file *f)
+{
+    (void)f, b[16] = 2;
+}
+static void m_nophdr(uint8_t *b, const elf_file *f)
+{
+    (void)f, b[56] = b[57] = 0;
+}
+static void m_phentsize(uint8_t *b, const elf_file *f)
+{
+    (void)f, b[54] = 10, b[55] = 0;
+}
+static void m_phoff(uint8_t *b, const elf_file *f)
+{
+    (void)f, put64(b + 32, f->len - 8);
+}
+static void m_phnum_huge(uint8_t *b, const elf_file *f)
+{
+    (void)f, b[56] = 0xfe, b[57] = 0xff;
+}
 /* program header 1 is the first PT_LOAD; 0 is the PT_NOTE */
-static void m_load_past_eof(uint8_t *b, const elf_file *f) { put64(b + f->phoff + 56 + 8, f->len - 100); }
-static void m_filesz_gt_memsz(uint8_t *b, const elf_file *f) { put64(b + f->phoff + 56 + 40, 4096 - 1); }
-static void m_paddr_wraps(uint8_t *b, const elf_file *f) { put64(b + f->phoff + 56 + 24, UINT64_MAX - 4095); }
+static void m_load_past_eof(uint8_t *b, const elf_file *f)
+{
+    put64(b + f->phoff + 56 + 8, f->len - 100);
+}
+static void m_filesz_gt_memsz(uint8_t *b, const elf_file *f)
+{
+    put64(b + f->phoff + 56 + 40, 4096 - 1);
+}
+static void m_paddr_wraps(uint8_t *b, const elf_file *f)
+{
+    put64(b + f->phoff + 56 + 24, UINT64_MAX - 4095);
+}
 static void m_no_load(uint8_t *b, const elf_file *f)
 {
     for (unsigned i = 1; i < f->phnum; i++)
@@ -399,7 +394,10 @@ static void m_qemu_short(uint8_t *b, const elf_file *f)
     put32(b + off + 4, 200); /* QEMU note of 200 bytes: shorter than CR0..CR4 */
     (void)sz;
 }
-static void m_xnum_no_sh(uint8_t *b, const elf_file *f) { (void)f, b[56] = b[57] = 0xff; }
+static void m_xnum_no_sh(uint8_t *b, const elf_file *f)
+{
+    (void)f, b[56] = b[57] = 0xff;
+}
 static void m_xnum_sh_past(uint8_t *b, const elf_file *f)
 {
     b[56] = b[57] = 0xff;

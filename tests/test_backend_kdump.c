@@ -17,51 +17,15 @@
 #include "ss_check.h"
 #include "testutil.h"
 
-#define CR0_PG_PE 0x80050033ull
+#define CR0_PG_PE   0x80050033ull
 #define CR4_PAE_ETC 0x6f0ull
-#define CR4_LA57 (1ull << 12)
-#define CS_L (1u << 21)
+#define CR4_LA57    (1ull << 12)
+#define CS_L        (1u << 21)
 
 static const char *VMCI = "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nNUMBER(pgtable_l5_enabled)=0\n";
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*len + 64);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
-static const char *spit(const char *name, const void *data, size_t len)
-{
-    const char *path = ss_test_path(name);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-    return path;
-}
-
-static ss_source *try_open(const char *path, ss_status want)
-{
-    char spec[600];
-    snprintf(spec, sizeof spec, "kdump:%s", path);
-    ss_source *src = NULL;
-    ss_error err = {0};
-    ss_status st = ss_source_open(spec, &src, &err);
-    ck_assert_msg(st == want, "got %s (%s), want %s", ss_status_name(st), err.message, ss_status_name(want));
-    if (st != SS_OK)
-        ck_assert_msg(strlen(err.message) > 10, "no message");
-    return src;
-}
-
-static void roundtrip_full(ss_mode mode, int flat, unsigned raw_every, unsigned method, int k32, const char *machine)
+static void roundtrip_full(ss_mode mode, int flat, unsigned raw_every, unsigned method, int k32,
+                           const char *machine)
 {
     uint64_t cr3, vas[64];
     size_t nvas;
@@ -227,7 +191,7 @@ static uint8_t *small_kdump(int flat, size_t *len)
     ck_assert_int_eq(ssw_write_kdump(img, path, &o), 0);
     ssw_save_seed("fuzz_kdump", flat ? "small-flat.kdump" : "small.kdump", path);
     ssb_free(img);
-    uint8_t *b = slurp(path, len);
+    uint8_t *b = ss_check_slurp(path, len);
     unlink(path);
     return b;
 }
@@ -261,8 +225,8 @@ static uint64_t desc_off(const uint8_t *b)
 
 static void expect(const uint8_t *data, size_t len, ss_status want)
 {
-    const char *path = spit("bad.kdump", data, len);
-    ss_source *src = try_open(path, want);
+    const char *path = ss_check_spit("bad.kdump", data, len);
+    ss_source *src = ss_check_open("kdump:", path, want);
     ss_source_close(src);
     unlink(path);
 }
@@ -270,8 +234,8 @@ static void expect(const uint8_t *data, size_t len, ss_status want)
 /* Opens data and expects reading page pfn to fail with want (the page before it fine). */
 static void expect_read(const uint8_t *data, size_t len, uint64_t pfn, ss_status want)
 {
-    const char *path = spit("badpage.kdump", data, len);
-    ss_source *src = try_open(path, SS_OK);
+    const char *path = ss_check_spit("badpage.kdump", data, len);
+    ss_source *src = ss_check_open("kdump:", path, SS_OK);
     uint8_t buf[BS];
     size_t got = 7;
     ck_assert_int_eq(ss_source_read(src, pfn * BS, buf, BS, &got), want);
@@ -288,37 +252,37 @@ START_TEST(malformed_plain)
     uint64_t d = desc_off(f);
 
     expect(f, len, SS_OK);
-    expect(f, 300, SS_E_TRUNCATED);                         /* header cut */
-    expect((const uint8_t *)"ELF? no.", 8, SS_E_FORMAT);   /* forced on something else */
+    expect(f, 300, SS_E_TRUNCATED);                      /* header cut */
+    expect((const uint8_t *)"ELF? no.", 8, SS_E_FORMAT); /* forced on something else */
     memcpy(c, f, len), put32(c + 428, 3000);
-    expect(c, len, SS_E_CORRUPT);                           /* block_size not a power of two */
+    expect(c, len, SS_E_CORRUPT); /* block_size not a power of two */
     memcpy(c, f, len), put32(c + 436, 0);
-    expect(c, len, SS_E_CORRUPT);                           /* no bitmap blocks */
+    expect(c, len, SS_E_CORRUPT); /* no bitmap blocks */
     memcpy(c, f, len), put64(c + BS + 96, 1ull << 40);
-    expect(c, len, SS_E_CORRUPT);                           /* max_mapnr beyond the bitmap */
+    expect(c, len, SS_E_CORRUPT); /* max_mapnr beyond the bitmap */
     memcpy(c, f, len), put32(c + 436, 0x10000);
-    expect(c, len, SS_E_TRUNCATED);                         /* bitmap past EOF */
-    expect(f, d + 30, SS_E_TRUNCATED);                      /* descriptor table past EOF */
+    expect(c, len, SS_E_TRUNCATED);    /* bitmap past EOF */
+    expect(f, d + 30, SS_E_TRUNCATED); /* descriptor table past EOF */
     memcpy(c, f, len), put64(c + BS + 56, 1ull << 40);
-    expect(c, len, SS_E_TRUNCATED);                         /* notes past EOF */
+    expect(c, len, SS_E_TRUNCATED); /* notes past EOF */
     memcpy(c, f, len), put32(c + get64(c + BS + 48) + 4, 0x7fffffff);
-    expect(c, len, SS_E_CORRUPT);                           /* a note runs past its area */
+    expect(c, len, SS_E_CORRUPT); /* a note runs past its area */
 
     /* Per-page damage: the dump opens, and that page's read says SS_E_CORRUPT. */
     uint64_t pd1 = d + 24; /* pfn 4: compressed */
     memcpy(c, f, len), memset(c + get64(c + pd1), 0xee, 16);
-    expect_read(c, len, 4, SS_E_CORRUPT);                   /* undecompressable */
+    expect_read(c, len, 4, SS_E_CORRUPT); /* undecompressable */
     memcpy(c, f, len), put32(c + pd1 + 12, 0x3);
-    expect_read(c, len, 4, SS_E_CORRUPT);                   /* two methods at once */
+    expect_read(c, len, 4, SS_E_CORRUPT); /* two methods at once */
     memcpy(c, f, len), put64(c + pd1, (uint64_t)len + 10);
-    expect_read(c, len, 4, SS_E_CORRUPT);                   /* data past EOF */
+    expect_read(c, len, 4, SS_E_CORRUPT); /* data past EOF */
     memcpy(c, f, len), put32(c + pd1 + 8, BS + 1);
-    expect_read(c, len, 4, SS_E_CORRUPT);                   /* size above block_size */
+    expect_read(c, len, 4, SS_E_CORRUPT); /* size above block_size */
     memcpy(c, f, len), put32(c + d + 8, 100);
-    expect_read(c, len, 3, SS_E_CORRUPT);                   /* raw page shorter than a block */
-    memcpy(c, f, len), put32(c + pd1 + 12, 0x4);            /* snappy data that is really zlib */
-    const char *path = spit("snappy.kdump", c, len);
-    ss_source *src = try_open(path, SS_OK);
+    expect_read(c, len, 3, SS_E_CORRUPT);        /* raw page shorter than a block */
+    memcpy(c, f, len), put32(c + pd1 + 12, 0x4); /* snappy data that is really zlib */
+    const char *path = ss_check_spit("snappy.kdump", c, len);
+    ss_source *src = ss_check_open("kdump:", path, SS_OK);
     uint8_t buf[BS];
     size_t got;
 #ifdef HAVE_SS_DEP_SNAPPY
@@ -346,15 +310,15 @@ START_TEST(malformed_flattened)
     uint8_t *f = small_kdump(1, &len), *c = malloc(len + 64);
     ck_assert_ptr_nonnull(c);
     expect(f, len, SS_OK);
-    expect(f, 2000, SS_E_TRUNCATED);            /* flattened header cut */
-    expect(f, len - 16, SS_E_TRUNCATED);        /* no end marker */
-    expect(f, len - 20, SS_E_TRUNCATED);        /* last record cut */
+    expect(f, 2000, SS_E_TRUNCATED);     /* flattened header cut */
+    expect(f, len - 16, SS_E_TRUNCATED); /* no end marker */
+    expect(f, len - 20, SS_E_TRUNCATED); /* last record cut */
     memcpy(c, f, len), c[16 + 7] = 2;
-    expect(c, len, SS_E_UNSUPPORTED);           /* type 2 */
+    expect(c, len, SS_E_UNSUPPORTED); /* type 2 */
     memcpy(c, f, len), c[4096] = 0x80;
-    expect(c, len, SS_E_CORRUPT);               /* negative offset */
+    expect(c, len, SS_E_CORRUPT); /* negative offset */
     memcpy(c, f, len), c[4096 + 8] = 0x01;
-    expect(c, len, SS_E_TRUNCATED);             /* record size past EOF */
+    expect(c, len, SS_E_TRUNCATED); /* record size past EOF */
     /* a flattened stream holding something that is not a kdump (an ELF) */
     memcpy(c, f, 4096);
     uint8_t rec[16 + 64] = {0}, endm[16];

@@ -13,37 +13,10 @@
 #include "ss_check.h"
 #include "testutil.h"
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*len + 64);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
 static void expect_status(const char *prefix, const void *data, size_t len, ss_status want)
 {
-    const char *path = ss_test_path("bad.lime");
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-    char spec[600];
-    snprintf(spec, sizeof spec, "%s%s", prefix, path);
-    ss_source *src = NULL;
-    ss_error err = {0};
-    ss_status st = ss_source_open(spec, &src, &err);
-    ck_assert_msg(st == want, "got %s (%s), want %s", ss_status_name(st), err.message, ss_status_name(want));
-    if (st == SS_OK)
-        ss_source_close(src);
-    else
-        ck_assert_msg(strlen(err.message) > 10, "no message");
+    const char *path = ss_check_spit("bad.lime", data, len);
+    ss_source_close(ss_check_open(prefix, path, want));
     unlink(path);
 }
 
@@ -113,7 +86,7 @@ START_TEST(malformed)
     ssw_save_seed("fuzz_lime", "small.lime", path);
     ssb_free(img);
     size_t len;
-    uint8_t *f = slurp(path, &len);
+    uint8_t *f = ss_check_slurp(path, &len);
     unlink(path);
     ck_assert_uint_eq(len, 2 * (32 + 4096));
     uint8_t *c = malloc(len);

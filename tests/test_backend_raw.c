@@ -13,16 +13,6 @@
 #include "ss_check.h"
 #include "testutil.h"
 
-static const char *write_file(const char *name, const void *data, size_t len)
-{
-    const char *path = ss_test_path(name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-    close(fd);
-    return path;
-}
-
 static ss_status open_spec(const char *prefix, const char *path, ss_source **src, ss_error *err)
 {
     char spec[600];
@@ -35,7 +25,7 @@ START_TEST(reads_and_pages)
     static uint8_t data[3 * 4096 + 100];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 7 + 3);
-    const char *path = write_file("raw-data.raw", data, sizeof data);
+    const char *path = ss_check_spit("raw-data.raw", data, sizeof data);
     ss_source *src;
     ss_error err;
     ck_assert_int_eq(ss_source_open(path, &src, &err), SS_OK); /* no magic: sniffed as raw */
@@ -108,12 +98,12 @@ START_TEST(bad_files)
     ck_assert_int_eq(open_spec("", dir, &src, &err), SS_E_IS_DIR);
     rmdir(dir);
 
-    const char *empty = write_file("raw-empty.raw", "", 0);
+    const char *empty = ss_check_spit("raw-empty.raw", "", 0);
     ck_assert_int_eq(open_spec("", empty, &src, &err), SS_E_EMPTY);
     ck_assert_ptr_nonnull(strstr(err.message, "empty"));
     unlink(empty);
 
-    const char *tiny = write_file("raw-tiny.raw", "not a memory image", 18);
+    const char *tiny = ss_check_spit("raw-tiny.raw", "not a memory image", 18);
     ck_assert_int_eq(open_spec("raw:", tiny, &src, &err), SS_E_TRUNCATED);
     ck_assert_ptr_nonnull(strstr(err.message, "shorter than one"));
     unlink(tiny);
@@ -192,8 +182,8 @@ START_TEST(status_names)
         ck_assert_str_ne(ss_status_name((ss_status)c), "unknown");
         ck_assert_str_ne(ss_strerror((ss_status)c), "unknown status code");
     }
-    static const char *names[] = {"valid", "transition", "prototype", "pagefile", "demand_zero",
-                                  "not_present", "bad_pfn", "read_error", "noncanonical"};
+    static const char *names[] = {"valid",       "transition", "prototype",  "pagefile",    "demand_zero",
+                                  "not_present", "bad_pfn",    "read_error", "noncanonical"};
     for (int s = SS_XLAT_VALID; s <= SS_XLAT_NONCANONICAL; s++)
         ck_assert_str_eq(ss_xlat_state_name((ss_xlat_state)s), names[s - 1]);
     ck_assert_int_eq(ss_xlat_state_status(SS_XLAT_TRANSITION), SS_OK);
@@ -218,8 +208,18 @@ START_TEST(parse_numbers)
     ck_assert_uint_eq(v, UINT64_MAX);
     ck_assert_int_eq(ss_parse_u64("00000000ffffffffffffffff", &v), SS_OK); /* leading zeros */
     ck_assert_uint_eq(v, UINT64_MAX);
-    const char *bad[] = {"", "   ", "0x", "xyz", "12g4", "1ffffffffffffffff", "0n18446744073709551616",
-                         "ffff`ffff", "`12345678", "1`2345678`9", "0n12a", "fffff99b`3c078c8"};
+    const char *bad[] = {"",
+                         "   ",
+                         "0x",
+                         "xyz",
+                         "12g4",
+                         "1ffffffffffffffff",
+                         "0n18446744073709551616",
+                         "ffff`ffff",
+                         "`12345678",
+                         "1`2345678`9",
+                         "0n12a",
+                         "fffff99b`3c078c8"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(ss_parse_u64(bad[i], &v) == SS_E_BAD_NUMBER, "'%s' should not parse", bad[i]);
     ck_assert_int_eq(ss_parse_u64(NULL, &v), SS_E_INVALID_ARG);

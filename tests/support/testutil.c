@@ -19,6 +19,36 @@ const char *ss_test_path(const char *name)
     return b;
 }
 
+const char *ss_test_spit(const char *name, const void *data, size_t len)
+{
+    const char *path = ss_test_path(name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return NULL;
+    int ok = fwrite(data, 1, len, f) == len;
+    if (fclose(f) != 0 || !ok)
+        return NULL;
+    return path;
+}
+
+uint8_t *ss_test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *b = NULL;
+    long n;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (b = malloc((size_t)n + 64)) != NULL && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b)
+        *len = (size_t)n;
+    return b;
+}
+
 ss_source *ss_test_open_raw(const ssb_image *img, const char *name)
 {
     const char *path = ss_test_path(name);

@@ -7,6 +7,12 @@
 /* A path for a test file under $TEST_TMPDIR (or /tmp), unique per process. Static buffer per call slot. */
 const char *ss_test_path(const char *name);
 
+/* Writes len bytes to a file named `name` under the test directory; returns its path, NULL on failure. */
+const char *ss_test_spit(const char *name, const void *data, size_t len);
+
+/* Reads a whole file into a malloc'd buffer (64 spare bytes at the end); NULL on failure. */
+uint8_t *ss_test_slurp(const char *path, size_t *len);
+
 /* Writes img as a raw file named `name` and opens it as a source ("raw:" forced). NULL on failure. */
 ss_source *ss_test_open_raw(const ssb_image *img, const char *name);
 
