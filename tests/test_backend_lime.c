@@ -35,16 +35,7 @@ START_TEST(matches_raw)
     char msg[256];
     ck_assert_msg(ssw_check_pages(src, img, msg, sizeof msg) == 0, "%s", msg);
 
-    uint64_t runs[64][2];
-    size_t n = ssw_runs(img, runs, 64);
-    const ss_phys_range *r;
-    size_t nr;
-    ck_assert_int_eq(ss_source_ranges(src, &r, &nr), SS_OK);
-    ck_assert_uint_eq(nr, n);
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_uint_eq(r[i].start, runs[i][0] * 4096);
-        ck_assert_uint_eq(r[i].size, runs[i][1] * 4096);
-    }
+    ck_assert_msg(ssw_check_ranges(src, img, msg, sizeof msg) == 0, "%s", msg);
     /* LiME records no CPU: the mode must be given */
     ck_assert_uint_eq(ss_source_cpu_count(src), 0);
     ss_source *raw = ss_test_open_raw(img, "lime-peer.raw");

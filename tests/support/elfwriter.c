@@ -166,7 +166,7 @@ static uint8_t *build_notes(const ssw_opts *o, size_t *len)
         le32(s, 1); /* QEMUCPUSTATE_VERSION */
         le32(s + 4, QEMU_STATE_SIZE);
         le64(s + 8 + 16 * 8, 0xffffffff81000000ull + i); /* rip: something non-zero */
-        le32(s + 152 + 8, o->cpus[i].cs_flags);           /* cs.flags */
+        le32(s + 152 + 8, o->cpus[i].cs_flags);          /* cs.flags */
         le64(s + 392, o->cpus[i].cr0);
         le64(s + 392 + 16, o->cpus[i].cr2);
         le64(s + 392 + 24, o->cpus[i].cr3);
@@ -220,12 +220,12 @@ int ssw_write_elf(const ssb_image *img, const char *path, const ssw_opts *o)
         page_off[i] = data_off + (uint64_t)i * 4096;
 
     size_t k = 0;
-#define PH(field64, field32, v)                                                                   \
-    do {                                                                                          \
-        if (is64)                                                                                 \
-            le64(ph + k * phsize + (field64), (v));                                               \
-        else                                                                                      \
-            le32(ph + k * phsize + (field32), (v));                                               \
+#define PH(field64, field32, v)                                                                              \
+    do {                                                                                                     \
+        if (is64)                                                                                            \
+            le64(ph + k * phsize + (field64), (v));                                                          \
+        else                                                                                                 \
+            le32(ph + k * phsize + (field32), (v));                                                          \
     } while (0)
     le32(ph, 4); /* PT_NOTE */
     PH(8, 4, notes_off);
@@ -261,8 +261,8 @@ int ssw_write_elf(const ssb_image *img, const char *path, const ssw_opts *o)
     uint8_t eh[64] = {0};
     memcpy(eh, "\177ELF", 4);
     eh[4] = is64 ? 2 : 1;
-    eh[5] = 1; /* little-endian */
-    eh[6] = 1; /* EV_CURRENT */
+    eh[5] = 1;        /* little-endian */
+    eh[6] = 1;        /* EV_CURRENT */
     le16(eh + 16, 4); /* ET_CORE */
     le16(eh + 18, machine);
     le32(eh + 20, 1);
@@ -460,13 +460,13 @@ int ssw_write_kdump(const ssb_image *img, const char *path, const ssw_opts *o)
     if (!sub || !bitmap || !descs)
         goto out;
     if (k32) {
-        le32(sub + 16, max_mapnr);            /* end_pfn */
-        le64(sub + 20, BS + sh_len);          /* offset_vmcoreinfo */
+        le32(sub + 16, max_mapnr);   /* end_pfn */
+        le64(sub + 20, BS + sh_len); /* offset_vmcoreinfo */
         le32(sub + 28, vlen);
-        le64(sub + 32, BS + sh_len + vlen);   /* offset_note */
+        le64(sub + 32, BS + sh_len + vlen); /* offset_note */
         le32(sub + 40, nlen);
-        le64(sub + 64, max_mapnr);            /* end_pfn_64 */
-        le64(sub + 72, max_mapnr);            /* max_mapnr_64 */
+        le64(sub + 64, max_mapnr); /* end_pfn_64 */
+        le64(sub + 72, max_mapnr); /* max_mapnr_64 */
     } else {
         le64(sub + 24, max_mapnr);
         le64(sub + 32, BS + sh_len);
@@ -648,8 +648,8 @@ int ssw_check_pages_to(ss_source *src, const ssb_image *img, uint64_t hole_end, 
                 rc = failf(msg, msglen, "pfn %#llx: read gave %s (%zu bytes) or different bytes",
                            (unsigned long long)pfn, ss_status_name(st), got);
             else if (pst == SS_OK ? memcmp(pg, l.data[k], 4096) != 0 : pst != SS_E_UNSUPPORTED)
-                rc = failf(msg, msglen, "pfn %#llx: page() gave %s or different bytes", (unsigned long long)pfn,
-                           ss_status_name(pst));
+                rc = failf(msg, msglen, "pfn %#llx: page() gave %s or different bytes",
+                           (unsigned long long)pfn, ss_status_name(pst));
             /* a read straddling into the next page */
             else if (k + 1 < l.n && l.pfn[k + 1] == pfn + 1) {
                 st = ss_source_read(src, pfn * 4096 + 4000, buf, 4096, &got);
@@ -689,7 +689,8 @@ int ssw_check_translations(ss_source *a, ss_source *b, ss_mode mode, uint64_t cr
     }
     int rc = 0;
     if (ss_space_mode(sb) != mode)
-        rc = failf(msg, msglen, "AUTO picked %s, expected %s", ss_mode_name(ss_space_mode(sb)), ss_mode_name(mode));
+        rc = failf(msg, msglen, "AUTO picked %s, expected %s", ss_mode_name(ss_space_mode(sb)),
+                   ss_mode_name(mode));
     for (size_t i = 0; i < nvas && rc == 0; i++) {
         ss_xlat x, y;
         ss_status s1 = ss_space_walk(sa, vas[i], &x), s2 = ss_space_walk(sb, vas[i], &y);
@@ -726,4 +727,30 @@ void ssw_save_seed(const char *harness, const char *name, const char *path)
         fclose(o);
     if (in)
         fclose(in);
+}
+
+int ssw_check_ranges(ss_source *src, const ssb_image *img, char *msg, size_t msglen)
+{
+    uint64_t runs[64][2];
+    size_t n = ssw_runs(img, runs, 64);
+    const ss_phys_range *r;
+    size_t nr;
+    if (n > 64 || ss_source_ranges(src, &r, &nr) != SS_OK || nr != n) {
+        snprintf(msg, msglen, "%zu ranges, the image has %zu runs", nr, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (r[i].start != runs[i][0] * 4096 || r[i].size != runs[i][1] * 4096) {
+            snprintf(msg, msglen, "range %zu is %#llx+%#llx, run is %#llx+%#llx pages", i,
+                     (unsigned long long)r[i].start, (unsigned long long)r[i].size,
+                     (unsigned long long)runs[i][0], (unsigned long long)runs[i][1]);
+            return -1;
+        }
+    uint64_t end = n ? (runs[n - 1][0] + runs[n - 1][1]) * 4096 : 0;
+    if (ss_source_max_pa(src) != end) {
+        snprintf(msg, msglen, "max_pa %#llx, want %#llx", (unsigned long long)ss_source_max_pa(src),
+                 (unsigned long long)end);
+        return -1;
+    }
+    return 0;
 }

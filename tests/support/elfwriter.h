@@ -26,30 +26,33 @@ typedef struct ssw_cpu {
 } ssw_cpu;
 
 typedef struct ssw_opts {
-    int elf_class;           /* ELF: 32 or 64 (0: 64) */
-    uint16_t machine;        /* ELF e_machine (0: EM_X86_64 for class 64, EM_386 for 32) */
-    const ssw_cpu *cpus;     /* QEMU CPU notes, one per vCPU */
+    int elf_class;       /* ELF: 32 or 64 (0: 64) */
+    uint16_t machine;    /* ELF e_machine (0: EM_X86_64 for class 64, EM_386 for 32) */
+    const ssw_cpu *cpus; /* QEMU CPU notes, one per vCPU */
     size_t ncpus;
-    const char *vmcoreinfo;  /* VMCOREINFO note text, or NULL */
-    uint64_t min_phdrs;      /* ELF: add single-page alias PT_LOADs (as a paging dump
-                                has) until there are at least this many headers;
-                                over 65,534 uses extended numbering */
-    uint64_t tail_memsz;     /* ELF: extra p_memsz past p_filesz on the last PT_LOAD */
-    unsigned kdump_raw_every; /* kdump: store every Nth page uncompressed (0: never) */
-    int kdump_flat;          /* kdump: write makedumpfile's flattened stream */
-    unsigned kdump_method;   /* kdump: SSW_ZLIB (0 means zlib), SSW_LZO, SSW_SNAPPY, SSW_ZSTD */
-    int kdump_32;            /* kdump: the 32-bit header layout (i386 makedumpfile, QEMU for
-                                guests not in IA-32e mode) */
+    const char *vmcoreinfo;    /* VMCOREINFO note text, or NULL */
+    uint64_t min_phdrs;        /* ELF: add single-page alias PT_LOADs (as a paging dump
+                                  has) until there are at least this many headers;
+                                  over 65,534 uses extended numbering */
+    uint64_t tail_memsz;       /* ELF: extra p_memsz past p_filesz on the last PT_LOAD */
+    unsigned kdump_raw_every;  /* kdump: store every Nth page uncompressed (0: never) */
+    int kdump_flat;            /* kdump: write makedumpfile's flattened stream */
+    unsigned kdump_method;     /* kdump: SSW_ZLIB (0 means zlib), SSW_LZO, SSW_SNAPPY, SSW_ZSTD */
+    int kdump_32;              /* kdump: the 32-bit header layout (i386 makedumpfile, QEMU for
+                                  guests not in IA-32e mode) */
     const char *kdump_machine; /* kdump utsname.machine (NULL: "x86_64", or "i686" when kdump_32) */
 } ssw_opts;
 
 /* kdump compression methods (the page_desc.flags values). */
-#define SSW_ZLIB 0x1u
-#define SSW_LZO 0x2u
+#define SSW_ZLIB   0x1u
+#define SSW_LZO    0x2u
 #define SSW_SNAPPY 0x4u
-#define SSW_ZSTD 0x20u
+#define SSW_ZSTD   0x20u
 
-#define SSW_OPTS_INIT {0, 0, NULL, 0, NULL, 0, 0, 0, 0, 0, 0, NULL}
+#define SSW_OPTS_INIT                                                                                        \
+    {                                                                                                        \
+        0, 0, NULL, 0, NULL, 0, 0, 0, 0, 0, 0, NULL                                                          \
+    }
 
 /* Writes an ELF core of img's pages (PT_LOAD by physical address). 0 / -1. */
 int ssw_write_elf(const ssb_image *img, const char *path, const ssw_opts *o);
@@ -74,6 +77,9 @@ size_t ssw_runs(const ssb_image *img, uint64_t (*runs)[2], size_t max);
  * Every page is filled with a pattern unique to its PFN. NULL on failure.
  */
 ssb_image *ssw_sample_image(ss_mode mode, uint64_t *cr3, uint64_t *vas, size_t *nvas);
+
+/* The source's ranges() are exactly the image's runs of pages and max_pa their end. 0 / -1 with msg. */
+int ssw_check_ranges(ss_source *src, const ssb_image *img, char *msg, size_t msglen);
 
 /*
  * Checks src against img page by page: pages the writers store read back (read,
