@@ -269,7 +269,7 @@ START_TEST(write_fuzz_seeds)
         snprintf(path, sizeof path, "%s/seed-%s", sub, ss_mode_name(mode));
         FILE *f = fopen(path, "wb");
         ck_assert_ptr_nonnull(f);
-        uint8_t hdr[4] = {(uint8_t)mode, 0, 2, 0};
+        uint8_t hdr[4] = {(uint8_t)(mode - 1), 0, 2, 0}; /* fuzz_walk: mode = 1 + byte % 4 */
         fwrite(hdr, 1, 4, f);
         for (int i = 0; i < 2; i++) {
             uint64_t d = w.pool[i];
