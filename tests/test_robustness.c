@@ -217,6 +217,87 @@ START_TEST(kdump_flat_sparse_vmcoreinfo)
 }
 END_TEST
 
+/* ---- custom backends that break the read() contract --------------------------------- */
+
+typedef struct liar {
+    int mode;  /* what read() does, see liar_read */
+    uint8_t mem[3 * 4096];
+    ss_phys_range range;
+} liar;
+
+static ss_status liar_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
+{
+    liar *l = ctx;
+    size_t n = pa < sizeof l->mem ? sizeof l->mem - (size_t)pa : 0;
+    if (n > len)
+        n = len;
+    if (n)
+        memcpy(buf, l->mem + pa, n);
+    switch (l->mode) {
+    case 0: *nread = 0; return SS_OK;          /* "success", nothing stored */
+    case 1: *nread = n; return (ss_status)7;   /* a positive "status" */
+    case 2: *nread = n; return (ss_status)-1000; /* a code that does not exist */
+    default: *nread = (size_t)1 << 40; return SS_OK; /* more than asked for */
+    }
+}
+
+static ss_status liar_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
+{
+    liar *l = ctx;
+    *ranges = &l->range;
+    *count = 1;
+    return SS_OK;
+}
+
+START_TEST(backend_contract_breakers)
+{
+    static liar l;
+    memset(&l, 0, sizeof l);
+    l.mode = _i;
+    l.range = (ss_phys_range){0, sizeof l.mem};
+    /* a valid x64 mapping: VA 0 -> page 2, tables at 0 (PML4, PDPT, PD, PT all page 1's entries) */
+    uint64_t e_tab = 0x1000 | 3, e_leaf = 0x2000 | 3;
+    memcpy(l.mem, &e_tab, 8);          /* PML4[0] -> page 1 */
+    memcpy(l.mem + 0x1000, &e_tab, 8); /* PDPT[0], PD[0] -> page 1 */
+    memcpy(l.mem + 0x1000 + 8, &e_leaf, 8);
+    memset(l.mem + 0x2000, 0x5a, 4096);
+    ss_backend_ops ops = SS_BACKEND_OPS_INIT;
+    ops.name = "liar";
+    ops.read = liar_read;
+    ops.ranges = liar_ranges;
+    ss_source *src;
+    ck_assert_int_eq(ss_source_from_backend(&ops, &l, SS_FORMAT_CUSTOM, &src, NULL), SS_OK);
+
+    uint8_t buf[64];
+    size_t got = 12345;
+    ss_status st = ss_source_read(src, 0x2000, buf, sizeof buf, &got);
+    ck_assert_uint_le(got, sizeof buf);
+    ck_assert_str_ne(ss_strerror(st), "unknown status code");
+    if (_i == 0)
+        ck_assert_int_eq(st, SS_E_SHORT_READ);
+    else if (_i < 3)
+        ck_assert_int_eq(st, SS_E_IO);
+
+    ss_space *sp;
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_X64, 0, NULL, &sp), SS_OK);
+    ss_xlat x;
+    st = ss_space_walk(sp, 0x1000 /* PML4 0, PDPT 0, PD 0, PT 1 */, &x);
+    if (_i == 0) { /* no entry bytes were stored: the entry could not be read, it is not zero */
+        ck_assert_int_eq(st, SS_E_PT_READ);
+        ck_assert_int_eq(x.state, SS_XLAT_READ_ERROR);
+    } else if (_i < 3) {
+        ck_assert_int_eq(st, SS_E_PT_READ);
+    } else { /* entries are read into an 8-byte buffer whatever nread says */
+        ck_assert_int_eq(st, SS_OK);
+        ck_assert_uint_eq(x.pa, 0x2000);
+    }
+    uint64_t pa;
+    ck_assert_int_eq(ss_translate(sp, 0x1000, &pa), st);
+    ss_space_close(sp);
+    ss_source_close(src);
+}
+END_TEST
+
 static Suite *robustness_suite(void)
 {
     Suite *s = suite_create("robustness");
@@ -225,6 +306,9 @@ static Suite *robustness_suite(void)
     tcase_add_test(tc, elf_xnum_huge_count);
     tcase_add_test(tc, kdump_flat_sparse_bitmap);
     tcase_add_test(tc, kdump_flat_sparse_vmcoreinfo);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("backends");
+    tcase_add_loop_test(tc, backend_contract_breakers, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }
