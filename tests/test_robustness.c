@@ -298,6 +298,45 @@ START_TEST(backend_contract_breakers)
 }
 END_TEST
 
+/* ---- documented argument checks ----------------------------------------------------- */
+
+static ss_status weird_info(void *ctx, ss_dump_info *info)
+{
+    (void)ctx;
+    info->flags = SS_INFO_PAGING_MODE;
+    info->paging_mode = (ss_mode)99; /* not a mode */
+    return SS_OK;
+}
+
+START_TEST(space_open_checks)
+{
+    static liar l;
+    memset(&l, 0, sizeof l);
+    l.mode = 3;
+    l.range = (ss_phys_range){0, sizeof l.mem};
+    ss_backend_ops ops = SS_BACKEND_OPS_INIT;
+    ops.name = "weird";
+    ops.read = liar_read;
+    ops.ranges = liar_ranges;
+    ops.info = weird_info;
+    ss_source *src;
+    ck_assert_int_eq(ss_source_from_backend(&ops, &l, SS_FORMAT_CUSTOM, &src, NULL), SS_OK);
+    ss_space *sp = (ss_space *)&l;
+    /* a backend's bogus mode is "the source does not know its mode", not a bad dtb */
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_AUTO, 0, NULL, &sp), SS_E_UNSUPPORTED);
+    ck_assert_ptr_null(sp);
+    /* cache_entries above 2^28 is invalid even with no_cache (space.h) */
+    ss_space_options o = SS_SPACE_OPTIONS_INIT;
+    o.no_cache = 1;
+    o.cache_entries = (1u << 28) + 1;
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_X64, 0, &o, &sp), SS_E_INVALID_ARG);
+    o.cache_entries = 1u << 28;
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_X64, 0, &o, &sp), SS_OK);
+    ss_space_close(sp);
+    ss_source_close(src);
+}
+END_TEST
+
 static Suite *robustness_suite(void)
 {
     Suite *s = suite_create("robustness");
@@ -309,6 +348,7 @@ static Suite *robustness_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("backends");
     tcase_add_loop_test(tc, backend_contract_breakers, 0, 4);
+    tcase_add_test(tc, space_open_checks);
     suite_add_tcase(s, tc);
     return s;
 }
