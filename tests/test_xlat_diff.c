@@ -172,7 +172,7 @@ static const ss_mode all_modes[] = {SS_MODE_X86, SS_MODE_PAE, SS_MODE_X64, SS_MO
 static void check_world(rworld *w, ss_source *src, uint32_t cache_entries)
 {
     xd_report r;
-    int rc = xd_check(&r, src, w->mode, w->dtbs, w->ndtbs, w->vas, w->nvas, cache_entries);
+    int rc = xd_check(&r, src, w->mode, w->dtbs, w->ndtbs, w->vas, w->nvas, cache_entries, 1500);
     ck_assert_msg(rc == 0, "%s %s: %s", ss_mode_name(w->mode), ss_format_name(ss_source_format(src)), r.msg);
     ck_assert_uint_gt(r.checks, 10000);
 }
@@ -269,7 +269,7 @@ START_TEST(write_fuzz_seeds)
         snprintf(path, sizeof path, "%s/seed-%s", sub, ss_mode_name(mode));
         FILE *f = fopen(path, "wb");
         ck_assert_ptr_nonnull(f);
-        uint8_t hdr[4] = {(uint8_t)(mode - 1), 0, 2, 0}; /* fuzz_walk: mode = 1 + byte % 4 */
+        uint8_t hdr[4] = {(uint8_t)(mode - 1), (uint8_t)(mi * 0x11), 2, 5}; /* fuzz_walk: mode = 1 + byte % 4 */
         fwrite(hdr, 1, 4, f);
         for (int i = 0; i < 2; i++) {
             uint64_t d = w.pool[i];

@@ -113,11 +113,12 @@ static int xd_read(xd_report *r, ss_space *walk, ss_space *cached, uint64_t va, 
 /*
  * Runs every check for the VAs under each root in dtbs (then the roots again in
  * reverse, so cached answers of earlier roots are consulted). cache_entries is the
- * cached space's cache size (small sizes force evictions). Returns 0, or -1 with
+ * cached space's cache size (small sizes force evictions); ranges are at most
+ * max_range pages (at most 4096). Returns 0, or -1 with
  * r->msg describing the first mismatch.
  */
 static int xd_check(xd_report *r, ss_source *src, ss_mode mode, const uint64_t *dtbs, size_t ndtbs,
-                    const uint64_t *vas, size_t nvas, uint32_t cache_entries)
+                    const uint64_t *vas, size_t nvas, uint32_t cache_entries, size_t max_range)
 {
     ss_space_options wo = SS_SPACE_OPTIONS_INIT, co = SS_SPACE_OPTIONS_INIT;
     wo.no_cache = 1;
@@ -173,7 +174,7 @@ static int xd_check(xd_report *r, ss_source *src, ss_mode mode, const uint64_t *
         }
         /* ranges from some of the VAs (both spaces: with and without a cache) */
         for (size_t i = 0; i < nvas && rc == 0; i += 1 + nvas / 24) {
-            size_t n = 1 + (size_t)((vas[i] >> 3) % 1500);
+            size_t n = 1 + (size_t)((vas[i] >> 3) % (max_range < 4096 ? max_range : 4096));
             rc = xd_range(r, walk, (i & 1) ? nocache : cached, vas[i], n, pas, sts);
         }
         /* reads across page boundaries */
