@@ -237,6 +237,11 @@ static void print_header_text(const ss_dump_info *info)
 
 static int cmd_info(const options *o)
 {
+    /* info takes only SOURCE and --json: anything else is a mistake, not to be ignored */
+    if (o->va_text)
+        return fail_usage("unexpected argument '%s' (info takes one SOURCE)", o->va_text);
+    if (o->batch || o->dtb_text || o->mode != SS_MODE_AUTO || o->win7_pte)
+        return fail_usage("%s", "info takes only SOURCE and --json");
     ss_source *src;
     int rc = open_source(o->source, &src);
     if (rc != EXIT_OK)

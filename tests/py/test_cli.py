@@ -168,6 +168,15 @@ class DemoImage(unittest.TestCase):
         self.assertIn("is_dir", r.stderr)
         r = run("frobnicate", self.image)
         self.assertEqual(r.returncode, 2)
+        # info ignores nothing it was given
+        r = run("info", self.image, "0x1000")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertIn("unexpected argument '0x1000'", r.stderr)
+        r = run("info", self.image, "--dtb", "0x1000")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        r = run("vtop", self.image, "0", "--dtb")  # an option without its value
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("incomplete option '--dtb'", r.stderr)
 
 
 if __name__ == "__main__":
