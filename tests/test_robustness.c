@@ -41,7 +41,8 @@ static void putbe64(uint8_t *p, uint64_t v)
 }
 
 /* Writes buf to a test file and opens it with spec prefix; returns the status. */
-static ss_status open_bytes(const char *prefix, const char *name, const uint8_t *buf, size_t len, ss_error *err)
+static ss_status open_bytes(const char *prefix, const char *name, const uint8_t *buf, size_t len,
+                            ss_error *err)
 {
     const char *path = ss_test_path(name);
     FILE *f = fopen(path, "wb");
@@ -121,9 +122,9 @@ START_TEST(elf_xnum_huge_count)
 {
     uint8_t b[4096] = {0};
     elf64_header(b, EH, 0xffff);
-    put64(b + 40, 128);          /* e_shoff */
-    put16(b + 58, 64);           /* e_shentsize */
-    put32(b + 128 + 44, ~0u);    /* sh_info */
+    put64(b + 40, 128);       /* e_shoff */
+    put16(b + 58, 64);        /* e_shentsize */
+    put32(b + 128 + 44, ~0u); /* sh_info */
     ss_error err;
     ck_assert_int_eq(open_bytes("elf:", "xnum.elf", b, sizeof b, &err), SS_E_TRUNCATED);
     ck_assert_msg(strstr(err.message, "4294967295 program headers"), "%s", err.message);
@@ -220,7 +221,7 @@ END_TEST
 /* ---- custom backends that break the read() contract --------------------------------- */
 
 typedef struct liar {
-    int mode;  /* what read() does, see liar_read */
+    int mode; /* what read() does, see liar_read */
     uint8_t mem[3 * 4096];
     ss_phys_range range;
 } liar;
@@ -234,9 +235,9 @@ static ss_status liar_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t
     if (n)
         memcpy(buf, l->mem + pa, n);
     switch (l->mode) {
-    case 0: *nread = 0; return SS_OK;          /* "success", nothing stored */
-    case 1: *nread = n; return (ss_status)7;   /* a positive "status" */
-    case 2: *nread = n; return (ss_status)-1000; /* a code that does not exist */
+    case 0: *nread = 0; return SS_OK;                /* "success", nothing stored */
+    case 1: *nread = n; return (ss_status)7;         /* a positive "status" */
+    case 2: *nread = n; return (ss_status)-1000;     /* a code that does not exist */
     default: *nread = (size_t)1 << 40; return SS_OK; /* more than asked for */
     }
 }

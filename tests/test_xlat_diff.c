@@ -22,10 +22,10 @@
 #include "ss_check.h"
 #include "testutil.h"
 
-#define MiB (1024ull * 1024)
-#define PHYS (6 * MiB) /* a 4 MiB page at 4 MiB and any 1 GiB page straddle its end */
+#define MiB   (1024ull * 1024)
+#define PHYS  (6 * MiB) /* a 4 MiB page at 4 MiB and any 1 GiB page straddle its end */
 #define NPOOL 24
-#define NVAS 2500
+#define NVAS  2500
 
 static uint64_t rng;
 static uint64_t rnd(void)
@@ -269,7 +269,8 @@ START_TEST(write_fuzz_seeds)
         snprintf(path, sizeof path, "%s/seed-%s", sub, ss_mode_name(mode));
         FILE *f = fopen(path, "wb");
         ck_assert_ptr_nonnull(f);
-        uint8_t hdr[4] = {(uint8_t)(mode - 1), (uint8_t)(mi * 0x11), 2, 5}; /* fuzz_walk: mode = 1 + byte % 4 */
+        uint8_t hdr[4] = {(uint8_t)(mode - 1), (uint8_t)(mi * 0x11), 2,
+                          5}; /* fuzz_walk: mode = 1 + byte % 4 */
         fwrite(hdr, 1, 4, f);
         for (int i = 0; i < 2; i++) {
             uint64_t d = w.pool[i];

@@ -28,10 +28,9 @@ typedef struct xd_report {
 static int xd_fail(xd_report *r, const char *what, uint64_t va, uint64_t dtb, ss_status got, uint64_t got_pa,
                    ss_status want, uint64_t want_pa)
 {
-    snprintf(r->msg, sizeof r->msg,
-             "%s: va %#llx dtb %#llx: got %s pa %#llx, the walk gives %s pa %#llx", what,
-             (unsigned long long)va, (unsigned long long)dtb, ss_status_name(got), (unsigned long long)got_pa,
-             ss_status_name(want), (unsigned long long)want_pa);
+    snprintf(r->msg, sizeof r->msg, "%s: va %#llx dtb %#llx: got %s pa %#llx, the walk gives %s pa %#llx",
+             what, (unsigned long long)va, (unsigned long long)dtb, ss_status_name(got),
+             (unsigned long long)got_pa, ss_status_name(want), (unsigned long long)want_pa);
     return -1;
 }
 
@@ -72,7 +71,8 @@ static int xd_range(xd_report *r, ss_space *walk, ss_space *cached, uint64_t va,
             return xd_fail(r, "translate_range", page, ss_space_dtb(walk), sts[i], pas[i], want, want_pa);
     }
     if (ok != want_ok)
-        return xd_fail(r, "translate_range (count)", va, ss_space_dtb(walk), (ss_status)ok, 0, SS_OK, want_ok);
+        return xd_fail(r, "translate_range (count)", va, ss_space_dtb(walk), (ss_status)ok, 0, SS_OK,
+                       want_ok);
     return 0;
 }
 
@@ -201,7 +201,7 @@ static size_t xd_edge_vas(ss_mode mode, uint64_t *out)
     size_t n = 0;
     out[n++] = 0xfffffffffffff000ull; /* a range from here wraps to 0 */
     out[n++] = 0xffffffffffffeff8ull;
-    out[n++] = 0xfffff000ull;         /* 32-bit modes: crosses 4 GiB */
+    out[n++] = 0xfffff000ull; /* 32-bit modes: crosses 4 GiB */
     out[n++] = 0xffffeffcull;
     if (mode == SS_MODE_X64) {
         out[n++] = 0x00007ffffffff000ull; /* crosses into the canonical hole */
