@@ -49,7 +49,7 @@ static int xd_one(xd_report *r, ss_space *walk, ss_space *cached, uint64_t va, c
     ss_status want = xd_ref(walk, va, &want_pa);
     ss_status st = ss_translate(cached, va, &pa);
     r->checks++;
-    if (st != want || (st == SS_OK ? pa : 0) != want_pa)
+    if (st != want || pa != want_pa) /* pa is 0 on failure (space.h) */
         return xd_fail(r, what, va, ss_space_dtb(walk), st, pa, want, want_pa);
     return 0;
 }
