@@ -237,6 +237,11 @@ static void print_header_text(const ss_dump_info *info)
 
 static int cmd_info(const options *o)
 {
+    /* info takes only SOURCE and --json: anything else is a mistake, not to be ignored */
+    if (o->va_text)
+        return fail_usage("unexpected argument '%s' (info takes one SOURCE)", o->va_text);
+    if (o->batch || o->dtb_text || o->mode != SS_MODE_AUTO || o->win7_pte)
+        return fail_usage("%s", "info takes only SOURCE and --json");
     ss_source *src;
     int rc = open_source(o->source, &src);
     if (rc != EXIT_OK)
@@ -298,6 +303,33 @@ static int vtop_one(ss_space *space, uint64_t va, bool json)
     return st == SS_OK ? EXIT_OK : EXIT_NOT_TRANSLATED;
 }
 
+/*
+ * Reads one line (up to '\n' or EOF) into buf, keeping at most cap - 1 bytes, and
+ * consumes the rest of it however long it is, so memory stays constant on any
+ * input. *bad is set when the line was longer than buf or held a NUL byte: what
+ * was kept is then not what the line says (fgets() + strlen() would parse
+ * "12\0junk" as 12, and take the tail of an overlong line for the next line).
+ * Returns false at end of input with nothing read.
+ */
+static bool read_line(FILE *in, char *buf, size_t cap, bool *bad)
+{
+    size_t n = 0;
+    bool any = false;
+    int c;
+    *bad = false;
+    while ((c = getc(in)) != EOF) {
+        any = true;
+        if (c == '\n')
+            break;
+        if (c == 0 || n + 1 >= cap)
+            *bad = true;
+        else
+            buf[n++] = (char)c;
+    }
+    buf[n] = 0;
+    return any;
+}
+
 static int vtop_batch(ss_space *space, const char *path, bool json)
 {
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -308,14 +340,11 @@ static int vtop_batch(ss_space *space, const char *path, bool json)
     int rc = EXIT_OK;
     char line[256];
     unsigned long lineno = 0;
-    while (fgets(line, sizeof line, in)) {
+    bool bad;
+    while (read_line(in, line, sizeof line, &bad)) {
         lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') { /* overlong line: skip the rest */
-            int c;
-            while ((c = fgetc(in)) != EOF && c != '\n')
-                ;
-            line[0] = 'x'; /* force a parse error below */
+        if (bad) { /* overlong, or a NUL byte: force a parse error below */
+            line[0] = 'x';
             line[1] = 0;
         }
         char *p = line;

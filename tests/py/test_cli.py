@@ -87,6 +87,24 @@ class DemoImage(unittest.TestCase):
         self.assertEqual(out[2]["line"], 5)
         self.assertEqual(r.returncode, 1)  # a line did not parse
 
+    def test_batch_hostile_lines(self):
+        """NUL bytes, overlong lines, CRLF and a missing final newline, line numbers intact."""
+        base = self.session_va
+        data = (f"{base:x}\r\n".encode() +                      # 1: CRLF: fine
+                f"{base:x}".encode() + b"\0" + b"1" * 300 + b"\n" +  # 2: NUL then junk: bad
+                b"0" * 200 + f"{base:x}".encode() + b"\n" +       # 3: 216 chars: fine
+                b"0" * 400 + f"{base:x}".encode() + b"\n" +       # 4: overlong: bad, tail not a line
+                b"12\0\n" +                                       # 5: trailing NUL: bad
+                f"{base + 0x1000:x}".encode())                     # 6: no final newline: fine
+        p = subprocess.run([CLI, "vtop", self.image, "--batch", "-", "--dtb", self.meta["dtb_session1"],
+                            "--mode", "x64", "--json"], input=data, capture_output=True, timeout=60)
+        out = [json.loads(line) for line in p.stdout.decode().splitlines()]
+        self.assertEqual([(o.get("line"), o["status"]) for o in out],
+                         [(None, "valid"), (2, "bad_number"), (None, "valid"), (4, "bad_number"),
+                          (5, "bad_number"), (None, "valid")])
+        self.assertEqual(int(out[5]["pa"], 16), 10 * MiB)
+        self.assertEqual(p.returncode, 1)
+
     def test_batch_file_text(self):
         path = os.path.join(self.tmp.name, "vas.txt")
         with open(path, "w") as f:
@@ -150,6 +168,15 @@ class DemoImage(unittest.TestCase):
         self.assertIn("is_dir", r.stderr)
         r = run("frobnicate", self.image)
         self.assertEqual(r.returncode, 2)
+        # info ignores nothing it was given
+        r = run("info", self.image, "0x1000")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertIn("unexpected argument '0x1000'", r.stderr)
+        r = run("info", self.image, "--dtb", "0x1000")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        r = run("vtop", self.image, "0", "--dtb")  # an option without its value
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("incomplete option '--dtb'", r.stderr)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,10 @@ const char *ss_mode_name(ss_mode mode);
  * Returns SS_OK only when all len bytes were read. Otherwise *nread (if not NULL)
  * tells how many leading bytes of buf are valid, and the status says why the read
  * stopped: SS_E_NO_PAGE (a page the source does not hold), SS_E_RANGE (past the
- * end), SS_E_IO / SS_E_CORRUPT (the medium failed).
+ * end), SS_E_IO / SS_E_CORRUPT (the medium failed), SS_E_SHORT_READ (a custom
+ * backend said SS_OK without storing every byte), SS_E_INVALID_ARG (NULL src, or
+ * NULL buf with len > 0). A custom backend's status that is not an ss_status code
+ * is reported as SS_E_IO, and *nread never exceeds len.
  */
 ss_status ss_source_read(ss_source *src, uint64_t pa, void *buf, size_t len, size_t *nread);
 

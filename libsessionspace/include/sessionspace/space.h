@@ -161,7 +161,8 @@ ss_status ss_space_walk(ss_space *space, uint64_t va, ss_xlat *out);
 
 /*
  * Hot path: translates va to a physical address through the translation cache.
- * SS_OK and *pa on success; otherwise the status of the walk (see ss_space_walk).
+ * SS_OK and *pa on success; otherwise the status of the walk (see ss_space_walk)
+ * and *pa = 0; SS_E_INVALID_ARG (NULL space or pa) leaves *pa alone.
  */
 ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa);
 
@@ -192,7 +193,9 @@ ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages,
 /*
  * Reads len bytes of virtual memory at va. SS_OK only when all bytes were read;
  * otherwise *nread (optional) tells how many leading bytes are valid and the
- * status is the first failure (a translation status or a source read status).
+ * status is the first failure (a translation status or a source read status;
+ * SS_E_NONCANONICAL for a read that would run past 2^64; SS_E_INVALID_ARG for a
+ * NULL space, or a NULL buf with len > 0).
  */
 ss_status ss_space_read(ss_space *space, uint64_t va, void *buf, size_t len, size_t *nread);
 

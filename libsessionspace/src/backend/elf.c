@@ -186,6 +186,13 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
         return ss_fail(err, SS_E_NOMEM, "out of memory");
     }
     size_t nsegs = 0;
+    /*
+     * Bytes of note area parsed so far. Real cores have disjoint PT_NOTEs, so their
+     * sum is below the file size; a crafted file that points thousands of PT_NOTEs
+     * at one large note area would otherwise be parsed once per header (time and
+     * memory quadratic in the file size).
+     */
+    uint64_t note_bytes = 0;
     for (uint64_t i = 0; i < phnum; i++) {
         const uint8_t *ph = h + phoff + i * phentsize;
         uint32_t type = ss_le32(ph + L->p_type);
@@ -201,6 +208,15 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
             goto fail;
         }
         if (type == PT_NOTE) {
+            note_bytes += filesz; /* each filesz <= file size: no wrap */
+            if (note_bytes > file->size) {
+                st = ss_fail(err, SS_E_CORRUPT,
+                             "%s: PT_NOTE segments overlap: program header %llu brings them to %llu bytes in a "
+                             "%llu-byte file",
+                             path, (unsigned long long)i, (unsigned long long)note_bytes,
+                             (unsigned long long)file->size);
+                goto fail;
+            }
             st = ss_notes_parse(&e->notes, h + off, filesz, long_mode, err, path);
             if (st != SS_OK)
                 goto fail;

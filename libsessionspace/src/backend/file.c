@@ -41,6 +41,14 @@ ss_status ss_file_map(const char *path, ss_file *f, ss_error *err)
         close(fd);
         return ss_fail(err, SS_E_EMPTY, "%s: file is empty", path);
     }
+    /* A 32-bit host cannot map a file of 4 GiB or more: the size_t length would
+     * be truncated while f->size keeps the whole size, and reads would run past
+     * the mapping. */
+    if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX) {
+        close(fd);
+        return ss_fail(err, SS_E_UNSUPPORTED, "%s: %lld bytes cannot be mapped by this %zu-bit build", path,
+                       (long long)sb.st_size, sizeof(size_t) * 8);
+    }
     /* MAP_SHARED so that a file another process keeps writing (a live VM's RAM
      * file) is seen as it changes; we never write through the mapping. */
     void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);

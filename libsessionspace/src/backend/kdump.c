@@ -478,7 +478,17 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     if (!ss_span_ok(bitmap_off, 2 * half, lsize))
         return ss_fail(err, SS_E_TRUNCATED, "%s: bitmaps (%llu bytes at %llu) run past the end of the dump", path,
                        (unsigned long long)(2 * half), (unsigned long long)bitmap_off);
+    /* Physical addresses of every PFN must fit 64 bits (ranges are start << shift). */
+    if (k->max_mapnr > UINT64_MAX >> k->shift)
+        return ss_fail(err, SS_E_CORRUPT, "%s: max_mapnr %llu pages of %u bytes exceed a 64-bit address space",
+                       path, (unsigned long long)k->max_mapnr, bs);
     uint64_t need = (k->max_mapnr + 7) / 8, nwords = ((k->max_mapnr + 511) / 512) * 8;
+    /* The bitmap is copied below, so it must be in the file; a flattened stream's
+     * logical size (checked above) may be far larger than the file: check the bytes
+     * are held before allocating room for them. */
+    if (need && !ss_segmap_holds(&k->lmap, bitmap_off + half, need))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap (%llu bytes at %llu) is not in the file", path,
+                       (unsigned long long)need, (unsigned long long)(bitmap_off + half));
     k->bitmap = calloc(nwords ? nwords : 1, 8);
     k->rank = calloc(nwords / 8 + 1, 8);
     if (!k->bitmap || !k->rank)
@@ -524,6 +534,11 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         nt_len = 0;
     if ((vi_len && !ss_span_ok(vi_off, vi_len, lsize)) || (nt_len && !ss_span_ok(nt_off, nt_len, lsize)))
         return ss_fail(err, SS_E_TRUNCATED, "%s: VMCOREINFO (%llu bytes at %llu) or notes (%llu bytes at %llu) lie past the end of the dump",
+                       path, (unsigned long long)vi_len, (unsigned long long)vi_off, (unsigned long long)nt_len,
+                       (unsigned long long)nt_off);
+    /* As for the bitmap: held in the file before room is allocated for a copy. */
+    if ((vi_len && !ss_segmap_holds(&k->lmap, vi_off, vi_len)) || (nt_len && !ss_segmap_holds(&k->lmap, nt_off, nt_len)))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: VMCOREINFO (%llu bytes at %llu) or notes (%llu bytes at %llu) are not in the file",
                        path, (unsigned long long)vi_len, (unsigned long long)vi_off, (unsigned long long)nt_len,
                        (unsigned long long)nt_off);
     if (vi_len + nt_len) {

@@ -218,6 +218,20 @@ ss_status ss_segmap_read(const ss_segmap *m, const uint8_t *data, uint64_t addr,
     return SS_OK;
 }
 
+bool ss_segmap_holds(const ss_segmap *m, uint64_t addr, uint64_t len)
+{
+    if (len > UINT64_MAX - addr)
+        return false;
+    uint64_t end = addr + len;
+    while (addr < end) {
+        const ss_seg *s = ss_segmap_find(m, addr);
+        if (!s)
+            return false;
+        addr = s->start + s->size; /* segments are merged where contiguous, but may abut */
+    }
+    return true;
+}
+
 const uint8_t *ss_segmap_ptr(const ss_segmap *m, const uint8_t *data, uint64_t addr, uint64_t len)
 {
     const ss_seg *s = ss_segmap_find(m, addr);

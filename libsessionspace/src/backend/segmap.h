@@ -44,6 +44,14 @@ const ss_seg *ss_segmap_find(const ss_segmap *m, uint64_t addr);
 ss_status ss_segmap_read(const ss_segmap *m, const uint8_t *data, uint64_t addr, void *buf, size_t len,
                          size_t *nread);
 
+/*
+ * True when every byte of [addr, addr + len) is held (by one or more adjacent
+ * segments). Lets a reader check a region a header names before allocating room
+ * for it: a sparse address space (a flattened stream) can name regions far larger
+ * than the file. Costs one lookup per segment of the region.
+ */
+bool ss_segmap_holds(const ss_segmap *m, uint64_t addr, uint64_t len);
+
 /* A pointer to [addr, addr + len) when one segment holds all of it, else NULL. */
 const uint8_t *ss_segmap_ptr(const ss_segmap *m, const uint8_t *data, uint64_t addr, uint64_t len);
 

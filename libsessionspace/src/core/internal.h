@@ -24,6 +24,9 @@
 /* Fills err (if not NULL) and returns status, so callers can `return ss_fail(...)`. */
 ss_status ss_fail(ss_error *err, ss_status status, const char *fmt, ...) SS_PRINTF(3, 4);
 
+/* True when status is one of the ss_status codes (a backend may return anything). */
+bool ss_status_known(ss_status status);
+
 /* ---- sources -------------------------------------------------------------- */
 
 struct ss_source {
@@ -67,6 +70,8 @@ static inline ss_status ss_source_read_entry(ss_source *src, uint64_t pa, unsign
     ss_status st = src->ops->read(src->ctx, pa, b, width, &n);
     if (st != SS_OK)
         return st;
+    if (n < width) /* SS_OK without every byte: a broken custom backend, not a zero entry */
+        return SS_E_SHORT_READ;
     uint64_t v = 0;
     memcpy(&v, b, width); /* little-endian host assumed (x86/ARM64 hosts) */
     *value = v;

@@ -188,6 +188,10 @@ ss_status ss_source_read(ss_source *src, uint64_t pa, void *buf, size_t len, siz
         *nread = len;
     if (st == SS_OK && *nread != len)
         st = SS_E_SHORT_READ;
+    /* A status outside the enumeration (positive, or not yet assigned) would reach
+     * callers as a "failure" that ss_strerror() cannot name: report it as I/O. */
+    if (st != SS_OK && !ss_status_known(st))
+        st = SS_E_IO;
     return st;
 }
 

@@ -25,8 +25,9 @@ static ss_status mode_from_cpu(const ss_cpu_state *c, ss_mode *mode)
 static ss_status source_mode(ss_source *src, ss_mode *mode)
 {
     ss_dump_info info;
+    /* A custom backend may report any number: only a real mode is taken. */
     if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_PAGING_MODE) &&
-        info.paging_mode != SS_MODE_AUTO) {
+        info.paging_mode >= SS_MODE_X86 && info.paging_mode <= SS_MODE_LA57) {
         *mode = info.paging_mode;
         return SS_OK;
     }
@@ -44,6 +45,9 @@ ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_spa
     if (!src || !out || (int)mode < SS_MODE_AUTO || mode > SS_MODE_LA57)
         return SS_E_INVALID_ARG;
     if (opts && (opts->version == 0 || opts->version > SS_SPACE_OPTIONS_VERSION))
+        return SS_E_INVALID_ARG;
+    /* documented as invalid whether or not the cache is used */
+    if (opts && opts->cache_entries > (1u << 28))
         return SS_E_INVALID_ARG;
     if (mode == SS_MODE_AUTO) {
         ss_status st = source_mode(src, &mode);

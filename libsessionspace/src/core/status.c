@@ -45,6 +45,11 @@ static const status_text *status_lookup(ss_status status)
     return NULL;
 }
 
+bool ss_status_known(ss_status status)
+{
+    return status_lookup(status) != NULL;
+}
+
 const char *ss_strerror(ss_status status)
 {
     const status_text *t = status_lookup(status);
