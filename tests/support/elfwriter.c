@@ -733,8 +733,8 @@ int ssw_check_ranges(ss_source *src, const ssb_image *img, char *msg, size_t msg
 {
     uint64_t runs[64][2];
     size_t n = ssw_runs(img, runs, 64);
-    const ss_phys_range *r;
-    size_t nr;
+    const ss_phys_range *r = NULL;
+    size_t nr = 0;
     if (n > 64 || ss_source_ranges(src, &r, &nr) != SS_OK || nr != n) {
         snprintf(msg, msglen, "%zu ranges, the image has %zu runs", nr, n);
         return -1;
