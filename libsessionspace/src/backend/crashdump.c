@@ -35,6 +35,7 @@
 
 #include "../core/internal.h"
 #include "bitrank.h"
+#include "segmap.h"
 
 /* Signatures, as the little-endian ULONGs Windows stores. */
 #define SIG_PAGE 0x45474150u /* "PAGE" */
@@ -129,8 +130,9 @@ typedef struct dmp_ctx {
     const dmp_layout *lay;
     ss_dump_info info;
     uint64_t npfn; /* one past the highest PFN the dump can hold */
-    dmp_seg *segs; /* run / range dumps: sorted by PFN, not overlapping */
+    dmp_seg *segs; /* run / range dumps as listed, while opening: checked, then indexed in map */
     size_t nsegs;
+    ss_segmap map; /* run / range dumps: physical address -> file offset */
     bool bitmap; /* bitmap dumps: rank index instead of segments */
     ss_bitrank rank;
     uint64_t first_page;
@@ -168,17 +170,11 @@ static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off)
         *off = d->first_page + ss_bitrank_rank(&d->rank, pfn) * SS_PAGE_SIZE;
         return SS_OK;
     }
-    size_t lo = 0, hi = d->nsegs;
-    while (lo < hi) { /* first segment ending above pfn */
-        size_t mid = lo + (hi - lo) / 2;
-        if (d->segs[mid].pfn + d->segs[mid].count <= pfn)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == d->nsegs || pfn < d->segs[lo].pfn)
+    uint64_t pa = pfn << SS_PAGE_SHIFT;
+    const ss_seg *seg = ss_segmap_find(&d->map, pa);
+    if (!seg)
         return SS_E_NO_PAGE;
-    *off = d->segs[lo].offset + (pfn - d->segs[lo].pfn) * SS_PAGE_SIZE;
+    *off = seg->off + (pa - seg->start);
     return SS_OK;
 }
 
@@ -218,8 +214,8 @@ static const uint8_t *dmp_page(void *ctx, uint64_t pfn, ss_status *status)
 static ss_status dmp_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
 {
     dmp_ctx *d = ctx;
-    *ranges = d->ranges;
-    *count = d->nranges;
+    *ranges = d->bitmap ? d->ranges : d->map.ranges;
+    *count = d->bitmap ? d->nranges : d->map.nranges;
     return SS_OK;
 }
 
@@ -236,6 +232,7 @@ static void dmp_close(void *ctx)
     ss_file_unmap(&d->file);
     ss_bitrank_free(&d->rank);
     free(d->segs);
+    ss_segmap_free(&d->map);
     free(d->ranges);
     free(d);
 }
@@ -522,7 +519,7 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
     return place_segments(d, first, "RDMP range", err);
 }
 
-/* ranges(): the segments merged where they touch (bitmaps: runs of set bits). */
+/* ranges(): runs of set bits for bitmaps; the segment index for run and range dumps. */
 static ss_status build_ranges(dmp_ctx *d, ss_error *err)
 {
     if (d->bitmap) {
@@ -537,17 +534,19 @@ static ss_status build_ranges(dmp_ctx *d, ss_error *err)
         d->nranges = (size_t)ss_bitrank_runs(&d->rank, d->ranges);
         return SS_OK;
     }
-    d->ranges = malloc((d->nsegs ? d->nsegs : 1) * sizeof *d->ranges);
-    if (!d->ranges)
+    /* Run and range dumps: index the (checked) segments; ranges() is the index's. */
+    ss_seg *in = malloc((d->nsegs ? d->nsegs : 1) * sizeof *in);
+    if (!in)
         return ss_fail(err, SS_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < d->nsegs; i++) {
-        uint64_t start = d->segs[i].pfn * SS_PAGE_SIZE, size = d->segs[i].count * SS_PAGE_SIZE;
-        ss_phys_range *last = d->nranges ? &d->ranges[d->nranges - 1] : NULL;
-        if (last && last->start + last->size == start)
-            last->size += size;
-        else
-            d->ranges[d->nranges++] = (ss_phys_range){start, size};
-    }
+    for (size_t i = 0; i < d->nsegs; i++)
+        in[i] = (ss_seg){d->segs[i].pfn * SS_PAGE_SIZE, d->segs[i].count * SS_PAGE_SIZE, d->segs[i].offset};
+    ss_status st = ss_segmap_build(&d->map, in, d->nsegs, false);
+    free(in);
+    free(d->segs); /* the index replaces the list */
+    d->segs = NULL;
+    d->nsegs = 0;
+    if (st != SS_OK)
+        return ss_fail(err, st, "%s: cannot index the dump's runs: %s", d->file.path, ss_strerror(st));
     return SS_OK;
 }
 
