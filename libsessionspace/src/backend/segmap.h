@@ -2,9 +2,8 @@
  * Sorted segment index shared by the crash-dump, ELF, LiME and kdump backends:
  * maps runs of an address space (physical addresses for crash-dump runs / ranges,
  * ELF and LiME; logical file offsets for a flattened makedumpfile stream) to
- * offsets in a mapped file. Built once at open,
- * then every lookup is one binary search; read-only afterwards, so a source can
- * be shared by threads.
+ * offsets in a mapped file. Built once at open, then every lookup is one binary
+ * search; read-only afterwards, so a source can be shared by threads.
  */
 #ifndef SS_BACKEND_SEGMAP_H
 #define SS_BACKEND_SEGMAP_H
