@@ -41,6 +41,7 @@
 #include <snappy-c.h>
 #endif
 #ifdef HAVE_SS_DEP_LIBZSTD
+#include <stdatomic.h>
 #include <zstd.h>
 #endif
 
@@ -87,6 +88,12 @@ typedef struct kdump_ctx {
     size_t nranges;
     uint8_t *meta;      /* owned copies of the VMCOREINFO text and the note area */
     ss_dumpnotes notes;
+#ifdef HAVE_SS_DEP_LIBZSTD
+    /* A spare zstd context, taken and given back atomically: creating one per page
+     * (ZSTD_decompress) costs a ~160 KiB allocation each time. A reader that finds
+     * none creates its own, so concurrent readers never wait. */
+    _Atomic(ZSTD_DCtx *) zstd_spare;
+#endif
 } kdump_ctx;
 
 /* Copies logical [off, off + len) into buf; false when any of it is missing. */
@@ -180,7 +187,12 @@ static ss_status decompress(const kdump_ctx *k, uint32_t flags, const uint8_t *s
 #endif
 #ifdef HAVE_SS_DEP_LIBZSTD
     case DUMP_ZSTD: {
-        size_t got = ZSTD_decompress(out, want, src, n);
+        kdump_ctx *mk = (kdump_ctx *)k; /* the spare context is the one mutable part of a shared source */
+        ZSTD_DCtx *dc = atomic_exchange(&mk->zstd_spare, NULL);
+        if (!dc && !(dc = ZSTD_createDCtx()))
+            return SS_E_NOMEM;
+        size_t got = ZSTD_decompressDCtx(dc, out, want, src, n);
+        ZSTD_freeDCtx(atomic_exchange(&mk->zstd_spare, dc)); /* keep one spare; NULL is a no-op */
         return !ZSTD_isError(got) && got == want ? SS_OK : SS_E_CORRUPT;
     }
 #endif
@@ -327,6 +339,9 @@ static void reset(kdump_ctx *k)
 
 static void kdump_free(kdump_ctx *k)
 {
+#ifdef HAVE_SS_DEP_LIBZSTD
+    ZSTD_freeDCtx(atomic_load(&k->zstd_spare));
+#endif
     ss_segmap_free(&k->lmap);
     ss_notes_free(&k->notes);
     free(k->bitmap);

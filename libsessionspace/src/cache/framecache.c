@@ -3,7 +3,7 @@
 
 #include "framecache.h"
 
-#define FC_SLOTS 1024u /* 4 MiB of copies at most, allocated only for non-zero-copy pages */
+#define FC_SLOTS 4096u /* 64 KiB of tags and pointers; 16 MiB of copies at most, only for non-zero-copy pages */
 
 struct ss_frame_cache {
     uint64_t tag[FC_SLOTS]; /* pfn + 1; 0 = empty */
