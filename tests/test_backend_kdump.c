@@ -7,6 +7,7 @@
  * exact status.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,57 @@ START_TEST(malformed_flattened)
 }
 END_TEST
 
+/* Threads sharing one source: every thread decompresses (zstd takes and returns the
+ * source's spare context concurrently) and must read exactly the image's bytes. */
+typedef struct reader_arg {
+    ss_source *src;
+    const ssb_image *img;
+    int failed;
+    char msg[256];
+} reader_arg;
+
+static void *reader(void *p)
+{
+    reader_arg *a = p;
+    for (int i = 0; i < 20 && !a->failed; i++) /* as in roundtrip: pages below the machine size are holes */
+        a->failed = ssw_check_pages_to(a->src, a->img, ssb_size(a->img), a->msg, sizeof a->msg) != 0;
+    return NULL;
+}
+
+static void shared_by_threads(unsigned method)
+{
+    uint64_t cr3, vas[64];
+    size_t nvas;
+    ssb_image *img = ssw_sample_image(SS_MODE_X64, &cr3, vas, &nvas);
+    ssw_opts o = SSW_OPTS_INIT;
+    o.kdump_method = method;
+    const char *path = ss_test_path("threads.kdump");
+    ck_assert_int_eq(ssw_write_kdump(img, path, &o), 0);
+    ss_source *src = ss_check_open("kdump:", path, SS_OK);
+    pthread_t t[4];
+    reader_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (reader_arg){src, img, 0, ""};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, reader, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(!args[i].failed, "thread %d: %s", i, args[i].msg);
+    }
+    ss_source_close(src);
+    unlink(path);
+    ssb_free(img);
+}
+
+START_TEST(threads_share_a_source)
+{
+    shared_by_threads(SSW_ZLIB);
+#ifdef HAVE_SS_DEP_LIBZSTD
+    shared_by_threads(SSW_ZSTD);
+#endif
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("backend_kdump");
@@ -341,6 +393,7 @@ int main(void)
     tcase_add_test(t, header_32bit);
     tcase_add_test(t, malformed_plain);
     tcase_add_test(t, malformed_flattened);
+    tcase_add_test(t, threads_share_a_source);
     suite_add_tcase(s, t);
     return ss_run_suite(s);
 }
