@@ -23,6 +23,7 @@
 #include "dmpwriter.h"
 #include "elfwriter.h"
 #include "imagebuilder.h"
+#include "testutil.h"
 #include "sessionspace.h"
 
 #ifdef HAVE_ADDRXLAT
@@ -42,10 +43,7 @@
 static uint64_t rng = 0x243F6A8885A308D3ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return ss_test_rand(&rng);
 }
 
 static double now(void)

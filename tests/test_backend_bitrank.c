@@ -8,14 +8,12 @@
 #include <string.h>
 
 #include "backend/bitrank.h"
+#include "testutil.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return ss_test_rand(&rng);
 }
 
 static int naive_bit(const uint8_t *b, uint64_t i)

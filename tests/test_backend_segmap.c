@@ -14,10 +14,7 @@ enum { SPACE = 1 << 16 }; /* addresses modelled: [0, SPACE) */
 static uint64_t rng_state = 0x1234567;
 static uint64_t rnd(uint64_t n)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state % n;
+    return ss_test_rand(&rng_state) % n;
 }
 
 START_TEST(random_overlaps_match_model)

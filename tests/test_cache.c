@@ -19,6 +19,7 @@
 #include "core/internal.h"
 #include "imagebuilder.h"
 #include "sessionspace/sys/backend.h"
+#include "testutil.h"
 
 #define KiB    1024ull
 #define MiB    (1024ull * KiB)
@@ -80,10 +81,7 @@ typedef struct world {
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13; /* xorshift64 */
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return ss_test_rand(&rng_state);
 }
 
 static bool is32(ss_mode m)

@@ -12,10 +12,7 @@
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return ss_test_rand(&rng_state);
 }
 
 static void assert_same(const ss_xlat *a, const ss_xlat *b)

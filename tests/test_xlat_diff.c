@@ -30,10 +30,7 @@
 static uint64_t rng;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13; /* xorshift64 */
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return ss_test_rand(&rng);
 }
 
 typedef struct rworld {

@@ -4,6 +4,16 @@
 
 #include "imagebuilder.h"
 
+/* xorshift64 (Marsaglia): a repeatable pseudo-random stream for tests and benchmarks. */
+static inline uint64_t ss_test_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 /* A path for a test file under $TEST_TMPDIR (or /tmp), unique per process. Static buffer per call slot. */
 const char *ss_test_path(const char *name);
 
