@@ -133,7 +133,7 @@ typedef struct dmp_ctx {
     dmp_seg *segs; /* run / range dumps as listed, while opening: checked, then indexed in map */
     size_t nsegs;
     ss_segmap map; /* run / range dumps: physical address -> file offset */
-    bool bitmap; /* bitmap dumps: rank index instead of segments */
+    bool bitmap;   /* bitmap dumps: rank index instead of segments */
     ss_bitrank rank;
     uint64_t first_page;
     ss_phys_range *ranges;
@@ -247,7 +247,7 @@ static const ss_backend_ops dmp64_ops = {
     .close = dmp_close,
 };
 
-/* Same functions; the name tells ss_source_open the 32-bit format apart. */
+/* Same functions, another name for messages. */
 static const ss_backend_ops dmp32_ops = {
     .version = SS_BACKEND_OPS_VERSION,
     .name = "crashdump32",
@@ -555,7 +555,8 @@ static bool crashdump_probe(const uint8_t *data, uint64_t size)
     return size >= 8 && (memcmp(data, "PAGEDU64", 8) == 0 || memcmp(data, "PAGEDUMP", 8) == 0);
 }
 
-static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
+                                ss_error *err)
 {
     const uint8_t *h = file->data;
     if (file->size < 8) {
@@ -614,6 +615,7 @@ static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void 
         return st;
     }
     *ops = L->width == 8 ? &dmp64_ops : &dmp32_ops;
+    *format = L->width == 8 ? SS_FORMAT_CRASHDUMP64 : SS_FORMAT_CRASHDUMP32;
     *ctx = d;
     return SS_OK;
 }

@@ -135,14 +135,17 @@ static ss_status phnum_of(const ss_file *f, const elf_layout *L, uint64_t *phnum
                        "(e_shoff %llu, e_shentsize %u)",
                        f->path, (unsigned long long)shoff, shentsize);
     if (!ss_span_ok(shoff, L->shsize, f->size))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: section header 0 at offset %llu lies past the end of the file",
-                       f->path, (unsigned long long)shoff);
+        return ss_fail(err, SS_E_TRUNCATED,
+                       "%s: section header 0 at offset %llu lies past the end of the file", f->path,
+                       (unsigned long long)shoff);
     *phnum = ss_le32(f->data + shoff + L->sh_info);
     return SS_OK;
 }
 
-static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
+                          ss_error *err)
 {
+    (void)format; /* one format */
     const uint8_t *h = file->data;
     const char *path = file->path;
     if (file->size < 16 || memcmp(h, "\177ELF", 4) != 0)
@@ -150,8 +153,8 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
     if (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64)
         return ss_fail(err, SS_E_CORRUPT, "%s: unknown ELF class %u", path, h[EI_CLASS]);
     if (h[EI_DATA] != ELFDATA2LSB)
-        return ss_fail(err, SS_E_UNSUPPORTED, "%s: big-endian (or unknown data encoding %u) ELF is not supported",
-                       path, h[EI_DATA]);
+        return ss_fail(err, SS_E_UNSUPPORTED,
+                       "%s: big-endian (or unknown data encoding %u) ELF is not supported", path, h[EI_DATA]);
     const elf_layout *L = h[EI_CLASS] == ELFCLASS64 ? &elf64 : &elf32;
     if (file->size < L->ehsize)
         return ss_fail(err, SS_E_TRUNCATED, "%s: %llu bytes is shorter than the %u-byte ELF header", path,
@@ -210,11 +213,12 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
         if (type == PT_NOTE) {
             note_bytes += filesz; /* each filesz <= file size: no wrap */
             if (note_bytes > file->size) {
-                st = ss_fail(err, SS_E_CORRUPT,
-                             "%s: PT_NOTE segments overlap: program header %llu brings them to %llu bytes in a "
-                             "%llu-byte file",
-                             path, (unsigned long long)i, (unsigned long long)note_bytes,
-                             (unsigned long long)file->size);
+                st = ss_fail(
+                    err, SS_E_CORRUPT,
+                    "%s: PT_NOTE segments overlap: program header %llu brings them to %llu bytes in a "
+                    "%llu-byte file",
+                    path, (unsigned long long)i, (unsigned long long)note_bytes,
+                    (unsigned long long)file->size);
                 goto fail;
             }
             st = ss_notes_parse(&e->notes, h + off, filesz, long_mode, err, path);
@@ -224,9 +228,8 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
         }
         uint64_t paddr = addr_at(L, ph + L->p_paddr), memsz = addr_at(L, ph + L->p_memsz);
         if (filesz > memsz || paddr + filesz < paddr) {
-            st = ss_fail(err, SS_E_CORRUPT,
-                         "%s: PT_LOAD %llu at physical %#llx: p_filesz %#llx %s", path, (unsigned long long)i,
-                         (unsigned long long)paddr, (unsigned long long)filesz,
+            st = ss_fail(err, SS_E_CORRUPT, "%s: PT_LOAD %llu at physical %#llx: p_filesz %#llx %s", path,
+                         (unsigned long long)i, (unsigned long long)paddr, (unsigned long long)filesz,
                          filesz > memsz ? "exceeds p_memsz" : "wraps the address space");
             goto fail;
         }

@@ -66,13 +66,13 @@ static const kdump_layout kd64 = {"64-bit", 424, 428, 432, 436, 440, 464, 32, 40
 static const kdump_layout kd32 = {"32-bit", 412, 416, 420, 424, 428, 452, 20, 28, 32, 40, 72, 80, 4};
 enum { DH_VERSION = 8, DH_MACHINE = 12 + 4 * 65, DH_MAX = 464, SH_MAX = 104 };
 enum { PD_SIZE = 24 };
-#define DUMP_ZLIB 0x1u
-#define DUMP_LZO 0x2u
-#define DUMP_SNAPPY 0x4u
+#define DUMP_ZLIB       0x1u
+#define DUMP_LZO        0x2u
+#define DUMP_SNAPPY     0x4u
 #define DUMP_INCOMPLETE 0x8u
-#define DUMP_ZSTD 0x20u
+#define DUMP_ZSTD       0x20u
 #define DUMP_COMPRESSED (DUMP_ZLIB | DUMP_LZO | DUMP_SNAPPY | DUMP_ZSTD)
-#define MAX_BLOCK_SIZE (1u << 20)
+#define MAX_BLOCK_SIZE  (1u << 20)
 enum { FLAT_HDR = 4096, FLAT_REC = 16 };
 
 typedef struct kdump_ctx {
@@ -81,12 +81,12 @@ typedef struct kdump_ctx {
     bool flattened;
     uint32_t block_size, shift, status;
     uint64_t max_mapnr;
-    uint64_t *bitmap;   /* the 2nd bitmap, padded to 512-bit blocks, bits >= max_mapnr clear */
-    uint64_t *rank;     /* rank[k]: set bits before bit 512k */
-    uint64_t desc_off;  /* logical offset of page_desc 0 */
+    uint64_t *bitmap;  /* the 2nd bitmap, padded to 512-bit blocks, bits >= max_mapnr clear */
+    uint64_t *rank;    /* rank[k]: set bits before bit 512k */
+    uint64_t desc_off; /* logical offset of page_desc 0 */
     ss_phys_range *ranges;
     size_t nranges;
-    uint8_t *meta;      /* owned copies of the VMCOREINFO text and the note area */
+    uint8_t *meta; /* owned copies of the VMCOREINFO text and the note area */
     ss_dumpnotes notes;
 #ifdef HAVE_SS_DEP_LIBZSTD
     /* A spare zstd context, taken and given back atomically: creating one per page
@@ -172,7 +172,8 @@ static ss_status decompress(const kdump_ctx *k, uint32_t flags, const uint8_t *s
 #ifdef HAVE_SS_DEP_LZO2
     case DUMP_LZO: {
         lzo_uint got = want;
-        return lzo1x_decompress_safe(src, n, out, &got, NULL) == LZO_E_OK && got == want ? SS_OK : SS_E_CORRUPT;
+        return lzo1x_decompress_safe(src, n, out, &got, NULL) == LZO_E_OK && got == want ? SS_OK
+                                                                                         : SS_E_CORRUPT;
     }
 #endif
 #ifdef HAVE_SS_DEP_SNAPPY
@@ -390,8 +391,9 @@ static ss_status index_flat(kdump_ctx *k, ss_error *err)
                        f->path, (unsigned long long)f->size, FLAT_HDR);
     uint64_t type = ss_be64(f->data + 16), version = ss_be64(f->data + 24);
     if (type != 1 || version != 1)
-        return ss_fail(err, SS_E_UNSUPPORTED, "%s: flattened makedumpfile type %llu version %llu (only 1/1 known)",
-                       f->path, (unsigned long long)type, (unsigned long long)version);
+        return ss_fail(err, SS_E_UNSUPPORTED,
+                       "%s: flattened makedumpfile type %llu version %llu (only 1/1 known)", f->path,
+                       (unsigned long long)type, (unsigned long long)version);
     size_t cap = 256, n = 0;
     ss_seg *recs = malloc(cap * sizeof *recs);
     if (!recs)
@@ -401,20 +403,23 @@ static ss_status index_flat(kdump_ctx *k, ss_error *err)
     for (;;) {
         if (f->size - pos < FLAT_REC) {
             st = ss_fail(err, SS_E_TRUNCATED,
-                         "%s: flattened stream ends at offset %llu without its end marker (record %zu)", f->path,
-                         (unsigned long long)pos, n);
+                         "%s: flattened stream ends at offset %llu without its end marker (record %zu)",
+                         f->path, (unsigned long long)pos, n);
             goto out;
         }
         uint64_t off = ss_be64(f->data + pos), size = ss_be64(f->data + pos + 8);
         if (off == UINT64_MAX && size == UINT64_MAX)
             break;
         if (off >> 63 || size >> 63 || off + size < off) {
-            st = ss_fail(err, SS_E_CORRUPT, "%s: flattened record %zu at offset %llu has a bad offset %#llx or size %#llx",
-                         f->path, n, (unsigned long long)pos, (unsigned long long)off, (unsigned long long)size);
+            st = ss_fail(err, SS_E_CORRUPT,
+                         "%s: flattened record %zu at offset %llu has a bad offset %#llx or size %#llx",
+                         f->path, n, (unsigned long long)pos, (unsigned long long)off,
+                         (unsigned long long)size);
             goto out;
         }
         if (!ss_span_ok(pos + FLAT_REC, size, f->size)) {
-            st = ss_fail(err, SS_E_TRUNCATED, "%s: flattened record %zu at offset %llu (%llu bytes) runs past the end of the file",
+            st = ss_fail(err, SS_E_TRUNCATED,
+                         "%s: flattened record %zu at offset %llu (%llu bytes) runs past the end of the file",
                          f->path, n, (unsigned long long)pos, (unsigned long long)size);
             goto out;
         }
@@ -454,10 +459,11 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     const char *path = k->file.path;
     uint8_t h[DH_MAX];
     if (!lread(k, 0, h, 8) || memcmp(h, "KDUMP   ", 8) != 0)
-        return ss_fail(err, k->flattened ? SS_E_UNSUPPORTED : SS_E_FORMAT,
-                       "%s: %s", path,
-                       k->flattened ? "flattened stream does not hold a kdump file (a flattened ELF? use makedumpfile -R)"
-                                    : "no KDUMP signature");
+        return ss_fail(
+            err, k->flattened ? SS_E_UNSUPPORTED : SS_E_FORMAT, "%s: %s", path,
+            k->flattened
+                ? "flattened stream does not hold a kdump file (a flattened ELF? use makedumpfile -R)"
+                : "no KDUMP signature");
     if (!lread(k, 0, h, L->dh_size))
         return ss_fail(err, SS_E_TRUNCATED, "%s: kdump header cut short (the %s layout needs %u bytes)", path,
                        L->name, L->dh_size);
@@ -479,8 +485,8 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
                    : version >= 3 ? L->sh_size_vmcoreinfo + L->word
                                   : 0;
     if (shlen && (sub_blocks * bs < shlen || !lread(k, bs, sh, shlen)))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump sub-header (%zu bytes at %u) is missing or cut short", path,
-                       shlen, bs);
+        return ss_fail(err, SS_E_TRUNCATED, "%s: kdump sub-header (%zu bytes at %u) is missing or cut short",
+                       path, shlen, bs);
     k->max_mapnr = version >= 6 ? ss_le64(sh + L->sh_max_mapnr_64) : ss_le32(h + L->dh_max_mapnr);
 
     /* The 2nd bitmap: second half of the bitmap blocks. */
@@ -491,23 +497,25 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_CORRUPT, "%s: %llu bitmap blocks cannot hold a bitmap of %llu pages", path,
                        (unsigned long long)bitmap_blocks, (unsigned long long)k->max_mapnr);
     if (!ss_span_ok(bitmap_off, 2 * half, lsize))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: bitmaps (%llu bytes at %llu) run past the end of the dump", path,
-                       (unsigned long long)(2 * half), (unsigned long long)bitmap_off);
+        return ss_fail(err, SS_E_TRUNCATED, "%s: bitmaps (%llu bytes at %llu) run past the end of the dump",
+                       path, (unsigned long long)(2 * half), (unsigned long long)bitmap_off);
     /* Physical addresses of every PFN must fit 64 bits (ranges are start << shift). */
     if (k->max_mapnr > UINT64_MAX >> k->shift)
-        return ss_fail(err, SS_E_CORRUPT, "%s: max_mapnr %llu pages of %u bytes exceed a 64-bit address space",
-                       path, (unsigned long long)k->max_mapnr, bs);
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: max_mapnr %llu pages of %u bytes exceed a 64-bit address space", path,
+                       (unsigned long long)k->max_mapnr, bs);
     uint64_t need = (k->max_mapnr + 7) / 8, nwords = ((k->max_mapnr + 511) / 512) * 8;
     /* The bitmap is copied below, so it must be in the file; a flattened stream's
      * logical size (checked above) may be far larger than the file: check the bytes
      * are held before allocating room for them. */
     if (need && !ss_segmap_holds(&k->lmap, bitmap_off + half, need))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap (%llu bytes at %llu) is not in the file", path,
-                       (unsigned long long)need, (unsigned long long)(bitmap_off + half));
+        return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap (%llu bytes at %llu) is not in the file",
+                       path, (unsigned long long)need, (unsigned long long)(bitmap_off + half));
     k->bitmap = calloc(nwords ? nwords : 1, 8);
     k->rank = calloc(nwords / 8 + 1, 8);
     if (!k->bitmap || !k->rank)
-        return ss_fail(err, SS_E_NOMEM, "out of memory for a bitmap of %llu pages", (unsigned long long)k->max_mapnr);
+        return ss_fail(err, SS_E_NOMEM, "out of memory for a bitmap of %llu pages",
+                       (unsigned long long)k->max_mapnr);
     if (need && !lread(k, bitmap_off + half, k->bitmap, need))
         return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap has holes", path);
     for (uint64_t w = 0; w < nwords; w++) { /* on-disk bytes -> host words, LSB first */
@@ -528,8 +536,8 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     k->rank[nwords / 8] = total;
     k->desc_off = bitmap_off + 2 * half;
     if (total > lsize / PD_SIZE || !ss_span_ok(k->desc_off, total * PD_SIZE, lsize))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: %llu page descriptors at %llu run past the end of the dump", path,
-                       (unsigned long long)total, (unsigned long long)k->desc_off);
+        return ss_fail(err, SS_E_TRUNCATED, "%s: %llu page descriptors at %llu run past the end of the dump",
+                       path, (unsigned long long)total, (unsigned long long)k->desc_off);
 
     k->ranges = malloc((runs ? runs : 1) * sizeof *k->ranges);
     if (!k->ranges)
@@ -541,21 +549,27 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     }
 
     /* VMCOREINFO text and ELF notes (copied: they may straddle flattened records). */
-    uint64_t vi_off = ss_le64(sh + L->sh_off_vmcoreinfo), vi_len = load_word(sh + L->sh_size_vmcoreinfo, L->word);
+    uint64_t vi_off = ss_le64(sh + L->sh_off_vmcoreinfo),
+             vi_len = load_word(sh + L->sh_size_vmcoreinfo, L->word);
     uint64_t nt_off = ss_le64(sh + L->sh_off_note), nt_len = load_word(sh + L->sh_size_note, L->word);
     if (version < 3)
         vi_len = 0;
     if (version < 4)
         nt_len = 0;
     if ((vi_len && !ss_span_ok(vi_off, vi_len, lsize)) || (nt_len && !ss_span_ok(nt_off, nt_len, lsize)))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: VMCOREINFO (%llu bytes at %llu) or notes (%llu bytes at %llu) lie past the end of the dump",
-                       path, (unsigned long long)vi_len, (unsigned long long)vi_off, (unsigned long long)nt_len,
-                       (unsigned long long)nt_off);
+        return ss_fail(
+            err, SS_E_TRUNCATED,
+            "%s: VMCOREINFO (%llu bytes at %llu) or notes (%llu bytes at %llu) lie past the end of the dump",
+            path, (unsigned long long)vi_len, (unsigned long long)vi_off, (unsigned long long)nt_len,
+            (unsigned long long)nt_off);
     /* As for the bitmap: held in the file before room is allocated for a copy. */
-    if ((vi_len && !ss_segmap_holds(&k->lmap, vi_off, vi_len)) || (nt_len && !ss_segmap_holds(&k->lmap, nt_off, nt_len)))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: VMCOREINFO (%llu bytes at %llu) or notes (%llu bytes at %llu) are not in the file",
-                       path, (unsigned long long)vi_len, (unsigned long long)vi_off, (unsigned long long)nt_len,
-                       (unsigned long long)nt_off);
+    if ((vi_len && !ss_segmap_holds(&k->lmap, vi_off, vi_len)) ||
+        (nt_len && !ss_segmap_holds(&k->lmap, nt_off, nt_len)))
+        return ss_fail(
+            err, SS_E_TRUNCATED,
+            "%s: VMCOREINFO (%llu bytes at %llu) or notes (%llu bytes at %llu) are not in the file", path,
+            (unsigned long long)vi_len, (unsigned long long)vi_off, (unsigned long long)nt_len,
+            (unsigned long long)nt_off);
     if (vi_len + nt_len) {
         k->meta = malloc(vi_len + nt_len);
         if (!k->meta)
@@ -577,10 +591,13 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     return SS_OK;
 }
 
-static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
+                            ss_error *err)
 {
+    (void)format; /* one format */
     if (!kdump_probe(file->data, file->size))
-        return ss_fail(err, SS_E_FORMAT, "%s: not a kdump file (no KDUMP or makedumpfile signature)", file->path);
+        return ss_fail(err, SS_E_FORMAT, "%s: not a kdump file (no KDUMP or makedumpfile signature)",
+                       file->path);
 #ifdef HAVE_SS_DEP_LZO2
     if (lzo_init() != LZO_E_OK)
         return ss_fail(err, SS_E_UNSUPPORTED, "%s: the LZO library failed its self-check", file->path);

@@ -62,8 +62,10 @@ static bool lime_probe(const uint8_t *data, uint64_t size)
     return size >= 4 && ss_le32(data) == LIME_MAGIC;
 }
 
-static ss_status lime_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+static ss_status lime_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
+                           ss_error *err)
 {
+    (void)format; /* one format */
     const char *path = file->path;
     if (file->size < 4 || ss_le32(file->data) != LIME_MAGIC)
         return ss_fail(err, SS_E_FORMAT, "%s: not a LiME file (no EMiL magic)", path);
@@ -76,32 +78,35 @@ static ss_status lime_open(ss_file *file, const ss_backend_ops **ops, void **ctx
     while (pos < file->size) {
         const uint8_t *h = file->data + pos;
         if (file->size - pos < LIME_HDR) {
-            st = ss_fail(err, SS_E_TRUNCATED, "%s: range header %zu at offset %llu is cut short by the end of the file",
-                         path, n, (unsigned long long)pos);
-            goto fail;
-        }
-        if (ss_le32(h) != LIME_MAGIC) {
-            st = ss_fail(err, SS_E_CORRUPT, "%s: range header %zu at offset %llu lacks the EMiL magic", path, n,
+            st = ss_fail(err, SS_E_TRUNCATED,
+                         "%s: range header %zu at offset %llu is cut short by the end of the file", path, n,
                          (unsigned long long)pos);
             goto fail;
         }
+        if (ss_le32(h) != LIME_MAGIC) {
+            st = ss_fail(err, SS_E_CORRUPT, "%s: range header %zu at offset %llu lacks the EMiL magic", path,
+                         n, (unsigned long long)pos);
+            goto fail;
+        }
         if (ss_le32(h + 4) != 1) {
-            st = ss_fail(err, SS_E_UNSUPPORTED, "%s: range header %zu has LiME version %u (only 1 is known)", path,
-                         n, ss_le32(h + 4));
+            st = ss_fail(err, SS_E_UNSUPPORTED, "%s: range header %zu has LiME version %u (only 1 is known)",
+                         path, n, ss_le32(h + 4));
             goto fail;
         }
         uint64_t s = ss_le64(h + 8), e = ss_le64(h + 16);
         if (e < s || e - s == UINT64_MAX) {
-            st = ss_fail(err, SS_E_CORRUPT, "%s: range %zu ends (%#llx) before it starts (%#llx) or spans everything",
-                         path, n, (unsigned long long)e, (unsigned long long)s);
+            st = ss_fail(err, SS_E_CORRUPT,
+                         "%s: range %zu ends (%#llx) before it starts (%#llx) or spans everything", path, n,
+                         (unsigned long long)e, (unsigned long long)s);
             goto fail;
         }
         uint64_t size = e - s + 1, data = pos + LIME_HDR;
         if (!ss_span_ok(data, size, file->size)) {
-            st = ss_fail(err, SS_E_TRUNCATED,
-                         "%s: range %zu [%#llx, %#llx] needs %llu bytes at offset %llu, past the end of the file",
-                         path, n, (unsigned long long)s, (unsigned long long)e, (unsigned long long)size,
-                         (unsigned long long)data);
+            st = ss_fail(
+                err, SS_E_TRUNCATED,
+                "%s: range %zu [%#llx, %#llx] needs %llu bytes at offset %llu, past the end of the file",
+                path, n, (unsigned long long)s, (unsigned long long)e, (unsigned long long)size,
+                (unsigned long long)data);
             goto fail;
         }
         if (n == cap) {
@@ -125,8 +130,7 @@ static ss_status lime_open(ss_file *file, const ss_backend_ops **ops, void **ctx
     free(segs);
     if (st != SS_OK) {
         free(l);
-        return ss_fail(err, st, "%s: %s", path,
-                       st == SS_E_CORRUPT ? "LiME ranges overlap" : ss_strerror(st));
+        return ss_fail(err, st, "%s: %s", path, st == SS_E_CORRUPT ? "LiME ranges overlap" : ss_strerror(st));
     }
     l->file = *file;
     *ops = &lime_ops;

@@ -76,8 +76,10 @@ static bool raw_probe(const uint8_t *data, uint64_t size)
     return true; /* the fallback: anything without a known magic */
 }
 
-static ss_status raw_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err)
+static ss_status raw_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
+                          ss_error *err)
 {
+    (void)format; /* one format */
     if (file->size < SS_PAGE_SIZE)
         return ss_fail(err, SS_E_TRUNCATED,
                        "%s: %llu bytes is shorter than one 4096-byte page; not a physical memory image",

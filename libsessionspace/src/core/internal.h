@@ -101,7 +101,8 @@ typedef struct ss_file_backend {
     const char *prefix; /* "raw", "dmp", ... as in "raw:PATH" */
     ss_format format;
     bool (*probe)(const uint8_t *data, uint64_t size);
-    ss_status (*open)(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_error *err);
+    /* *format comes preset to `format` below; a reader of several formats sets the one it found. */
+    ss_status (*open)(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format, ss_error *err);
 } ss_file_backend;
 
 /* The built-in backends, in probing order; raw (the fallback) is last. */

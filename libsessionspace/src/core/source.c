@@ -55,13 +55,13 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
 
     const ss_backend_ops *ops = NULL;
     void *ctx = NULL;
-    st = be->open(&file, &ops, &ctx, err);
+    ss_format fmt = be->format;
+    st = be->open(&file, &ops, &ctx, &fmt, err);
     if (st != SS_OK) {
         ss_file_unmap(&file);
         return st;
     }
     /* one file backend reads two formats: the 32-bit crash-dump ops say so by name */
-    ss_format fmt = ops->name && !strcmp(ops->name, "crashdump32") ? SS_FORMAT_CRASHDUMP32 : be->format;
     st = ss_source_from_backend(ops, ctx, fmt, out, err);
     if (st != SS_OK && ops->close)
         ops->close(ctx);
