@@ -23,8 +23,8 @@
 #include "dmpwriter.h"
 #include "elfwriter.h"
 #include "imagebuilder.h"
-#include "testutil.h"
 #include "sessionspace.h"
+#include "testutil.h"
 
 #ifdef HAVE_ADDRXLAT
 #include <libkdumpfile/addrxlat.h>
@@ -75,7 +75,7 @@ typedef struct bench_image {
     uint64_t va_4k_bytes; /* 4 KiB-mapped VA from VA_BASE */
     uint64_t va_2m;       /* start of the 2 MiB-mapped GiB */
     ss_source *src;
-    ssb_image *img;       /* kept to write the same memory in the other formats */
+    ssb_image *img; /* kept to write the same memory in the other formats */
 } bench_image;
 
 /* Page p of the 4 KiB region lands on frame (p * 7919) mod DATA_FRAMES (a scatter). */

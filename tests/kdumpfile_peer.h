@@ -43,7 +43,8 @@ static int peer_compare(const char *path, ss_source *src, char *msg, size_t msgl
             size_t got = 0, n = sizeof theirs;
             ss_status st = ss_source_read(src, pa, ours, sizeof ours, &got);
             kdump_status ks = kdump_read(ctx, KDUMP_MACHPHYSADDR, pa, theirs, &n);
-            if (st != SS_OK || ks != KDUMP_OK || n != sizeof theirs || memcmp(ours, theirs, sizeof ours) != 0) {
+            if (st != SS_OK || ks != KDUMP_OK || n != sizeof theirs ||
+                memcmp(ours, theirs, sizeof ours) != 0) {
                 snprintf(msg, msglen, "pa %#llx: ours %s, libkdumpfile %d (%s), %s", (unsigned long long)pa,
                          ss_status_name(st), (int)ks, ks == KDUMP_OK ? "ok" : kdump_get_err(ctx),
                          st == SS_OK && ks == KDUMP_OK ? "bytes differ" : "status differs");

@@ -114,7 +114,8 @@ START_TEST(pages)
 {
     static uint8_t file[5 * 4096];
     /* page 0 whole; page 1 split over two file places; page 2 only half held; page 4 whole */
-    ss_seg segs[4] = {{0, 4096 + 100, 0}, {4096 + 100, 3996, 3 * 4096}, {2 * 4096, 2048, 10}, {4 * 4096, 4096, 4096}};
+    ss_seg segs[4] = {
+        {0, 4096 + 100, 0}, {4096 + 100, 3996, 3 * 4096}, {2 * 4096, 2048, 10}, {4 * 4096, 4096, 4096}};
     ss_segmap m;
     ck_assert_int_eq(ss_segmap_build(&m, segs, 4, false), SS_OK);
     ss_status st;

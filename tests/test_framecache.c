@@ -41,7 +41,8 @@ START_TEST(copies_match_raw)
         ck_assert_int_eq(ssb_map(img, roots[i & 1], va, (rnd() % 32768) << 12, 4096, SSB_RW), 0);
     }
     for (unsigned i = 0; i < 16; i++)
-        ck_assert_int_eq(ssb_map(img, roots[0], 0xfffff80000000000ull + i * 2 * MiB, i * 2 * MiB, 2 * MiB, 0), 0);
+        ck_assert_int_eq(ssb_map(img, roots[0], 0xfffff80000000000ull + i * 2 * MiB, i * 2 * MiB, 2 * MiB, 0),
+                         0);
     for (unsigned i = 2000; i < 4000; i++) /* unmapped neighbours and the large pages */
         vas[i] = i < 3000 ? vas[i - 2000] + 0x1000 : 0xfffff80000000000ull + (rnd() % (32 * MiB));
 

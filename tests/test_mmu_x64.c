@@ -117,7 +117,8 @@ static void check_software(ss_pte_layout layout)
 {
     const uint64_t base = 0xfffff99b3c078000ull;
     ssb_set_entry(img, root, base + 0x0000, 1, ssb_sw_transition(SS_MODE_X64, 0x12345, 4));
-    ssb_set_entry(img, root, base + 0x1000, 1, ssb_sw_prototype(SS_MODE_X64, layout, 0xffffa80012345678ull, 1));
+    ssb_set_entry(img, root, base + 0x1000, 1,
+                  ssb_sw_prototype(SS_MODE_X64, layout, 0xffffa80012345678ull, 1));
     ssb_set_entry(img, root, base + 0x2000, 1, ssb_sw_pagefile(SS_MODE_X64, layout, 3, 0x7654321000ull, 6));
     ssb_set_entry(img, root, base + 0x3000, 1, ssb_sw_demand_zero(SS_MODE_X64, layout, 4));
     ssb_set_entry(img, root, base + 0x4000, 1, 0);
@@ -187,7 +188,8 @@ END_TEST
 START_TEST(software_upper_levels)
 {
     const uint64_t va1 = 0xfffff80100000000ull, va2 = 0xfffff80200000000ull;
-    ssb_set_entry(img, root, va1, SS_LEVEL_PDE, ssb_sw_pagefile(SS_MODE_X64, SS_PTE_LAYOUT_WIN8, 1, 0x5000, 4));
+    ssb_set_entry(img, root, va1, SS_LEVEL_PDE,
+                  ssb_sw_pagefile(SS_MODE_X64, SS_PTE_LAYOUT_WIN8, 1, 0x5000, 4));
     /* PDE in transition: the page table page is still at PFN 0x7000 and maps va2 -> 0x8000 */
     ssb_set_entry(img, root, va2, SS_LEVEL_PDE, ssb_sw_transition(SS_MODE_X64, 0x7000, 4));
     uint64_t pte = 0x8000ull | SSB_P | SSB_RW;

@@ -85,8 +85,10 @@ START_TEST(software_states)
 {
     const uint64_t base = 0xe1000000;
     ssb_set_entry(img, root, base + 0x0000, 1, ssb_sw_transition(SS_MODE_X86, 0xabcd, 4));
-    ssb_set_entry(img, root, base + 0x1000, 1, ssb_sw_prototype(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 0x12345678 & ~3u, 0));
-    ssb_set_entry(img, root, base + 0x2000, 1, ssb_sw_pagefile(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 1, 0x12345000, 4));
+    ssb_set_entry(img, root, base + 0x1000, 1,
+                  ssb_sw_prototype(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 0x12345678 & ~3u, 0));
+    ssb_set_entry(img, root, base + 0x2000, 1,
+                  ssb_sw_pagefile(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 1, 0x12345000, 4));
     ssb_set_entry(img, root, base + 0x3000, 1, ssb_sw_demand_zero(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 4));
     ss_space_options o = SS_SPACE_OPTIONS_INIT;
     o.proto_base = 0xe1000000; /* MmProtopteBase */
@@ -106,7 +108,8 @@ START_TEST(software_states)
     ck_assert_int_eq(ss_space_walk(sp, base + 0x4000, &x), SS_E_NOT_PRESENT);
     /* a PDE that is paged out */
     ss_check_close_space(sp, src);
-    ssb_set_entry(img, root, 0x40000000, SS_LEVEL_PDE, ssb_sw_pagefile(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 0, 0x3000, 4));
+    ssb_set_entry(img, root, 0x40000000, SS_LEVEL_PDE,
+                  ssb_sw_pagefile(SS_MODE_X86, SS_PTE_LAYOUT_WIN7, 0, 0x3000, 4));
     sp = open_space(&src, &o);
     ck_assert_int_eq(ss_space_walk(sp, 0x40000000, &x), SS_E_PAGEFILE);
     ck_assert_int_eq(x.level, SS_LEVEL_PDE);
@@ -117,7 +120,8 @@ END_TEST
 
 START_TEST(bad_entries)
 {
-    /* a PDE naming a page table past the end: entries are 32-bit so the max is 4 GiB - fits; use a small image */
+    /* a PDE naming a page table past the end: entries are 32-bit so the max is 4 GiB - fits; use a small
+     * image */
     ssb_image *small = ssb_new(SS_MODE_X86, 1 * MiB, 512 * 1024);
     uint64_t r = ssb_new_root(small);
     ssb_set_entry(small, r, 0x80000000, SS_LEVEL_PDE, 0x7ff00000 | SSB_P);

@@ -20,8 +20,8 @@ static void fuzz_walks(ss_source *src, ss_mode mode, uint64_t dtb)
     ss_space *sp;
     if (ss_space_open(src, mode, dtb & ~0xfffull, NULL, &sp) != SS_OK)
         return;
-    static const uint64_t vas[] = {0, 0x400000, 0x7ffffffff000ull, 0xffff800000000000ull, 0xffffffff81000000ull,
-                                   0xff11000000000000ull};
+    static const uint64_t vas[] = {
+        0, 0x400000, 0x7ffffffff000ull, 0xffff800000000000ull, 0xffffffff81000000ull, 0xff11000000000000ull};
     for (size_t i = 0; i < sizeof vas / sizeof vas[0]; i++) {
         ss_xlat x;
         ss_space_walk(sp, vas[i], &x);

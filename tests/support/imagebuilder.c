@@ -27,7 +27,10 @@ static unsigned top_level(ss_mode m)
 {
     return m == SS_MODE_X86 ? 2 : m == SS_MODE_PAE ? 3 : m == SS_MODE_X64 ? 4 : 5;
 }
-static unsigned entry_size(ss_mode m) { return m == SS_MODE_X86 ? 4 : 8; }
+static unsigned entry_size(ss_mode m)
+{
+    return m == SS_MODE_X86 ? 4 : 8;
+}
 static unsigned index_of(ss_mode m, uint64_t va, unsigned level)
 {
     if (m == SS_MODE_X86)
@@ -37,7 +40,10 @@ static unsigned index_of(ss_mode m, uint64_t va, unsigned level)
         return (unsigned)((va >> 30) & 3);
     return (unsigned)((va >> shift) & 0x1ff);
 }
-static uint64_t addr_mask(ss_mode m) { return m == SS_MODE_X86 ? 0xFFFFF000ull : 0x000FFFFFFFFFF000ull; }
+static uint64_t addr_mask(ss_mode m)
+{
+    return m == SS_MODE_X86 ? 0xFFFFF000ull : 0x000FFFFFFFFFF000ull;
+}
 
 static size_t hash_pfn(uint64_t pfn, size_t cap)
 {
@@ -128,8 +134,14 @@ void ssb_free(ssb_image *img)
     free(img);
 }
 
-ss_mode ssb_mode(const ssb_image *img) { return img->mode; }
-uint64_t ssb_size(const ssb_image *img) { return img->size; }
+ss_mode ssb_mode(const ssb_image *img)
+{
+    return img->mode;
+}
+uint64_t ssb_size(const ssb_image *img)
+{
+    return img->size;
+}
 
 uint64_t ssb_alloc_page(ssb_image *img)
 {
@@ -209,7 +221,7 @@ static uint64_t entry_at(ssb_image *img, uint64_t root, uint64_t va, unsigned le
 {
     ss_mode m = img->mode;
     uint64_t table = root_base(m, root);
-    for (unsigned l = top_level(m); ; l--) {
+    for (unsigned l = top_level(m);; l--) {
         uint64_t epa = table + (uint64_t)index_of(m, va, l) * entry_size(m);
         if (l == level)
             return epa;
@@ -323,7 +335,7 @@ int ssb_write_raw(const ssb_image *img, const char *path)
 }
 
 /* ---- software PTEs -------------------------------------------------------------- */
-#define MM_PROTOTYPE (1ull << 10)
+#define MM_PROTOTYPE  (1ull << 10)
 #define MM_TRANSITION (1ull << 11)
 
 uint64_t ssb_sw_transition(ss_mode mode, uint64_t pfn, uint32_t protection)
@@ -353,9 +365,7 @@ uint64_t ssb_sw_prototype(ss_mode mode, ss_pte_layout layout, uint64_t proto, ui
     switch (mode) {
     case SS_MODE_X86: /* ProtoAddressLow bits 1-7 = offset bits 2-8, High bits 11-31 = offset bits 9-29 */
         return ((proto >> 9) << 11) | (((proto >> 2) & 0x7f) << 1) | MM_PROTOTYPE;
-    case SS_MODE_PAE:
-        return (proto << 32) | MM_PROTOTYPE | prot;
-    default:
-        return (proto << 16) | MM_PROTOTYPE | prot;
+    case SS_MODE_PAE: return (proto << 32) | MM_PROTOTYPE | prot;
+    default: return (proto << 16) | MM_PROTOTYPE | prot;
     }
 }

@@ -23,11 +23,11 @@ extern "C" {
 typedef struct ssb_image ssb_image;
 
 /* Hardware bits for ssb_map()'s flags (SDM names). */
-#define SSB_P 0x1ull
+#define SSB_P  0x1ull
 #define SSB_RW 0x2ull
 #define SSB_US 0x4ull
 #define SSB_PS 0x80ull
-#define SSB_G 0x100ull
+#define SSB_G  0x100ull
 #define SSB_XD (1ull << 63)
 
 /*

@@ -89,7 +89,7 @@ typedef struct ss_phys_range {
  */
 ss_status ss_parse_u64(const char *text, uint64_t *out);
 
-#define SS_PAGE_SIZE 4096u
+#define SS_PAGE_SIZE  4096u
 #define SS_PAGE_SHIFT 12u
 
 #ifdef __cplusplus

@@ -40,10 +40,10 @@ typedef enum ss_format {
  */
 typedef enum ss_mode {
     SS_MODE_AUTO = 0,
-    SS_MODE_X86 = 1,  /* 32-bit, 2-level, 4 KiB and 4 MiB pages (CR4.PSE) */
-    SS_MODE_PAE = 2,  /* 32-bit PAE, 3-level, 4 KiB and 2 MiB pages */
-    SS_MODE_X64 = 3,  /* IA-32e 4-level, 4 KiB, 2 MiB and 1 GiB pages */
-    SS_MODE_LA57 = 4  /* IA-32e 5-level (CR4.LA57), 57-bit virtual addresses */
+    SS_MODE_X86 = 1, /* 32-bit, 2-level, 4 KiB and 4 MiB pages (CR4.PSE) */
+    SS_MODE_PAE = 2, /* 32-bit PAE, 3-level, 4 KiB and 2 MiB pages */
+    SS_MODE_X64 = 3, /* IA-32e 4-level, 4 KiB, 2 MiB and 1 GiB pages */
+    SS_MODE_LA57 = 4 /* IA-32e 5-level (CR4.LA57), 57-bit virtual addresses */
 } ss_mode;
 
 /*
@@ -109,9 +109,9 @@ uint64_t ss_source_generation(ss_source *src);
 
 /* Flags of ss_dump_info.flags telling which fields the source filled in. */
 #define SS_INFO_WINDOWS_HEADER 0x1u /* the fields from a Windows crash-dump header */
-#define SS_INFO_BUGCHECK 0x2u       /* bugcheck_code / bugcheck_params */
-#define SS_INFO_PAGING_MODE 0x4u    /* paging_mode */
-#define SS_INFO_DTB 0x8u            /* directory_table_base */
+#define SS_INFO_BUGCHECK       0x2u /* bugcheck_code / bugcheck_params */
+#define SS_INFO_PAGING_MODE    0x4u /* paging_mode */
+#define SS_INFO_DTB            0x8u /* directory_table_base */
 
 /* What the source's own metadata says about the machine (all zero when unknown). */
 typedef struct ss_dump_info {
@@ -127,8 +127,8 @@ typedef struct ss_dump_info {
     uint32_t number_processors;
     uint32_t bugcheck_code;
     uint64_t bugcheck_params[4];
-    uint32_t dump_type;              /* the header's DumpType field */
-    uint32_t pae_enabled;            /* 32-bit dumps: 1 when the header says PAE */
+    uint32_t dump_type;   /* the header's DumpType field */
+    uint32_t pae_enabled; /* 32-bit dumps: 1 when the header says PAE */
 } ss_dump_info;
 
 /* Fills *info from the source's metadata. SS_OK even when the source knows nothing. */

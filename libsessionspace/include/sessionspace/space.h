@@ -40,15 +40,15 @@ typedef struct ss_space ss_space;
  * "not_present", "bad_pfn", "read_error", "noncanonical").
  */
 typedef enum ss_xlat_state {
-    SS_XLAT_VALID = 1,        /* present mapping; pa is set */
-    SS_XLAT_TRANSITION = 2,   /* Windows transition page: still in memory; pa is set */
-    SS_XLAT_PROTOTYPE = 3,    /* refers to a prototype PTE; proto_address is set */
-    SS_XLAT_PAGEFILE = 4,     /* paged out; pagefile_number / pagefile_offset are set */
-    SS_XLAT_DEMAND_ZERO = 5,  /* committed, never touched; reads as zeros once faulted */
-    SS_XLAT_NOT_PRESENT = 6,  /* not present, no software state (zero entry) */
-    SS_XLAT_BAD_PFN = 7,      /* an entry names a frame outside the source */
-    SS_XLAT_READ_ERROR = 8,   /* a paging-structure entry could not be read */
-    SS_XLAT_NONCANONICAL = 9  /* the VA is not canonical (or too wide) for the mode */
+    SS_XLAT_VALID = 1,       /* present mapping; pa is set */
+    SS_XLAT_TRANSITION = 2,  /* Windows transition page: still in memory; pa is set */
+    SS_XLAT_PROTOTYPE = 3,   /* refers to a prototype PTE; proto_address is set */
+    SS_XLAT_PAGEFILE = 4,    /* paged out; pagefile_number / pagefile_offset are set */
+    SS_XLAT_DEMAND_ZERO = 5, /* committed, never touched; reads as zeros once faulted */
+    SS_XLAT_NOT_PRESENT = 6, /* not present, no software state (zero entry) */
+    SS_XLAT_BAD_PFN = 7,     /* an entry names a frame outside the source */
+    SS_XLAT_READ_ERROR = 8,  /* a paging-structure entry could not be read */
+    SS_XLAT_NONCANONICAL = 9 /* the VA is not canonical (or too wide) for the mode */
 } ss_xlat_state;
 
 /* Paging-structure levels, named as in the Intel SDM Vol. 3A ch. 4. */
@@ -68,22 +68,22 @@ typedef struct ss_pte {
 } ss_pte;
 
 /* ss_xlat.flags */
-#define SS_XLAT_F_RW 0x1u         /* writable at every level (R/W bit set all the way) */
-#define SS_XLAT_F_US 0x2u         /* user-accessible at every level (U/S bit) */
-#define SS_XLAT_F_NX 0x4u         /* execute-disable set at some level */
-#define SS_XLAT_F_LARGE 0x8u      /* mapped by a large page (PS=1 at PDE/PDPTE) */
-#define SS_XLAT_F_HAS_PA 0x10u    /* pa holds a physical address */
-#define SS_XLAT_F_GLOBAL 0x20u    /* G bit of the leaf */
+#define SS_XLAT_F_RW     0x1u  /* writable at every level (R/W bit set all the way) */
+#define SS_XLAT_F_US     0x2u  /* user-accessible at every level (U/S bit) */
+#define SS_XLAT_F_NX     0x4u  /* execute-disable set at some level */
+#define SS_XLAT_F_LARGE  0x8u  /* mapped by a large page (PS=1 at PDE/PDPTE) */
+#define SS_XLAT_F_HAS_PA 0x10u /* pa holds a physical address */
+#define SS_XLAT_F_GLOBAL 0x20u /* G bit of the leaf */
 
 /* The full result of a translation. */
 typedef struct ss_xlat {
     uint64_t va;
-    uint64_t pa;          /* valid when flags & SS_XLAT_F_HAS_PA */
-    uint64_t page_size;   /* 4096, 2 MiB, 4 MiB, 1 GiB; 0 when nothing is mapped */
+    uint64_t pa;        /* valid when flags & SS_XLAT_F_HAS_PA */
+    uint64_t page_size; /* 4096, 2 MiB, 4 MiB, 1 GiB; 0 when nothing is mapped */
     ss_xlat_state state;
-    uint32_t flags;       /* SS_XLAT_F_* */
-    uint8_t level;        /* level of the entry that decided the outcome (ss_level) */
-    uint8_t nentries;     /* entries[0 .. nentries-1], top level first */
+    uint32_t flags;   /* SS_XLAT_F_* */
+    uint8_t level;    /* level of the entry that decided the outcome (ss_level) */
+    uint8_t nentries; /* entries[0 .. nentries-1], top level first */
     ss_pte entries[5];
     /* Windows software-PTE details, set according to state: */
     uint32_t protection;      /* 5-bit MM protection of a software PTE */
@@ -109,19 +109,22 @@ typedef enum ss_pte_layout {
 
 /* Options for ss_space_open(). Initialise with SS_SPACE_OPTIONS_INIT. */
 typedef struct ss_space_options {
-    unsigned version;          /* SS_SPACE_OPTIONS_VERSION */
+    unsigned version; /* SS_SPACE_OPTIONS_VERSION */
     ss_pte_layout pte_layout;
-    uint64_t proto_base;       /* x86 non-PAE only: MmProtopteBase for prototype addresses */
-    uint32_t cache_entries;    /* translation-cache entries (16 bytes each), rounded up to a power
-                                  of two, at least 4; 0 = default (65,536); above 2^28 is
-                                  invalid */
-    uint32_t no_cache;         /* 1: no cache at all; every ss_translate() walks every level */
-    uint32_t no_pse;           /* x86 non-PAE: CR4.PSE clear, PS bits are ignored */
-    uint32_t no_nx;            /* PAE/x64: EFER.NXE clear, bit 63 is reserved-as-ignored */
+    uint64_t proto_base;    /* x86 non-PAE only: MmProtopteBase for prototype addresses */
+    uint32_t cache_entries; /* translation-cache entries (16 bytes each), rounded up to a power
+                               of two, at least 4; 0 = default (65,536); above 2^28 is
+                               invalid */
+    uint32_t no_cache;      /* 1: no cache at all; every ss_translate() walks every level */
+    uint32_t no_pse;        /* x86 non-PAE: CR4.PSE clear, PS bits are ignored */
+    uint32_t no_nx;         /* PAE/x64: EFER.NXE clear, bit 63 is reserved-as-ignored */
 } ss_space_options;
 
 #define SS_SPACE_OPTIONS_VERSION 1
-#define SS_SPACE_OPTIONS_INIT { SS_SPACE_OPTIONS_VERSION, SS_PTE_LAYOUT_WIN8, 0, 0, 0, 0, 0 }
+#define SS_SPACE_OPTIONS_INIT                                                                                \
+    {                                                                                                        \
+        SS_SPACE_OPTIONS_VERSION, SS_PTE_LAYOUT_WIN8, 0, 0, 0, 0, 0                                          \
+    }
 
 /*
  * Creates an address space over src rooted at dtb (a CR3 value; the low flag bits
@@ -133,8 +136,8 @@ typedef struct ss_space_options {
  * opts->cache_entries above 2^28),
  * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NOMEM.
  */
-ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb,
-                        const ss_space_options *opts, ss_space **out);
+ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
+                        ss_space **out);
 
 /* Frees a space and its cache. NULL is a no-op. */
 void ss_space_close(ss_space *space);
@@ -174,8 +177,8 @@ ss_status ss_translate(ss_space *space, uint64_t va, uint64_t *pa);
  * Returns SS_OK unless arguments are invalid (SS_E_INVALID_ARG: NULL space, or
  * NULL arrays with count > 0).
  */
-ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count,
-                            uint64_t *pas, ss_status *statuses, size_t *ntranslated);
+ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, uint64_t *pas,
+                            ss_status *statuses, size_t *ntranslated);
 
 /*
  * Translates the pages of [va, va + npages * 4096) in order: pas[i] and statuses[i]
@@ -187,8 +190,8 @@ ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count,
  * Returns SS_OK unless arguments are invalid (SS_E_INVALID_ARG: NULL space, or
  * NULL arrays with npages > 0).
  */
-ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages,
-                             uint64_t *pas, ss_status *statuses, size_t *ntranslated);
+ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64_t *pas, ss_status *statuses,
+                             size_t *ntranslated);
 
 /*
  * Reads len bytes of virtual memory at va. SS_OK only when all bytes were read;

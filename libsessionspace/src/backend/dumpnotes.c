@@ -22,11 +22,11 @@ enum {
 };
 
 #define QEMU_DESC_L (1u << 21)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_LA57 (1ull << 12)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
+#define CR0_PG      (1ull << 31)
+#define CR4_PAE     (1ull << 5)
+#define CR4_LA57    (1ull << 12)
+#define EFER_LME    (1ull << 8)
+#define EFER_LMA    (1ull << 10)
 
 static bool name_is(const ss_note *n, const char *name)
 {

@@ -18,9 +18,7 @@ ss_status ss_file_map(const char *path, ss_file *f, ss_error *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        ss_status st = e == ENOENT || e == ENOTDIR ? SS_E_NOT_FOUND
-                       : e == EISDIR               ? SS_E_IS_DIR
-                                                   : SS_E_IO;
+        ss_status st = e == ENOENT || e == ENOTDIR ? SS_E_NOT_FOUND : e == EISDIR ? SS_E_IS_DIR : SS_E_IO;
         return ss_fail(err, st, "%s: cannot open: %s", path, strerror(e));
     }
     struct stat sb;

@@ -3,7 +3,8 @@
 
 #include "framecache.h"
 
-#define FC_SLOTS 4096u /* 64 KiB of tags and pointers; 16 MiB of copies at most, only for non-zero-copy pages */
+#define FC_SLOTS                                                                                             \
+    4096u /* 64 KiB of tags and pointers; 16 MiB of copies at most, only for non-zero-copy pages */
 
 struct ss_frame_cache {
     uint64_t tag[FC_SLOTS]; /* pfn + 1; 0 = empty */
@@ -51,7 +52,8 @@ static const uint8_t *fill(ss_frame_cache *fc, ss_source *src, uint64_t pfn, uns
     return fc->page[slot];
 }
 
-ss_status ss_frame_read_entry(ss_frame_cache *fc, ss_source *src, uint64_t pa, unsigned width, uint64_t *value)
+ss_status ss_frame_read_entry(ss_frame_cache *fc, ss_source *src, uint64_t pa, unsigned width,
+                              uint64_t *value)
 {
     uint64_t pfn = pa >> SS_PAGE_SHIFT;
     unsigned slot = (unsigned)(pfn & (FC_SLOTS - 1));

@@ -12,11 +12,11 @@
 #include "sessionspace/sys/backend.h"
 
 #if defined(__GNUC__) || defined(__clang__)
-#define SS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define SS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SS_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define SS_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define SS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
-#define SS_LIKELY(x) (x)
+#define SS_LIKELY(x)   (x)
 #define SS_UNLIKELY(x) (x)
 #define SS_PRINTF(a, b)
 #endif
@@ -48,8 +48,7 @@ bool ss_source_holds(const ss_source *src, uint64_t pa, uint64_t len);
  * Reads one naturally aligned paging entry (width 4 or 8 bytes) at pa.
  * Returns SS_OK, SS_E_RANGE / SS_E_NO_PAGE (not in the source) or a read error.
  */
-static inline ss_status ss_source_read_entry(ss_source *src, uint64_t pa, unsigned width,
-                                             uint64_t *value)
+static inline ss_status ss_source_read_entry(ss_source *src, uint64_t pa, unsigned width, uint64_t *value)
 {
     if (SS_LIKELY(pa < src->flat_size && src->flat_size - pa >= width)) {
         if (width == 8) {
@@ -102,7 +101,8 @@ typedef struct ss_file_backend {
     ss_format format;
     bool (*probe)(const uint8_t *data, uint64_t size);
     /* *format comes preset to `format` below; a reader of several formats sets the one it found. */
-    ss_status (*open)(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format, ss_error *err);
+    ss_status (*open)(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
+                      ss_error *err);
 } ss_file_backend;
 
 /* The built-in backends, in probing order; raw (the fallback) is last. */
@@ -118,15 +118,16 @@ extern const ss_file_backend ss_lime_backend;
 typedef struct ss_frame_cache ss_frame_cache;
 
 /* Reads one paging entry through the frame cache (cache/framecache.c). */
-ss_status ss_frame_read_entry(ss_frame_cache *fc, ss_source *src, uint64_t pa, unsigned width, uint64_t *value);
+ss_status ss_frame_read_entry(ss_frame_cache *fc, ss_source *src, uint64_t pa, unsigned width,
+                              uint64_t *value);
 
 /* Per-mode walk parameters (mmu/walk.c). */
 typedef struct ss_walker {
     ss_mode mode;
     ss_pte_layout layout;
     uint64_t proto_base;
-    bool pse; /* x86: 4 MiB pages honoured */
-    bool nx;  /* PAE/x64: bit 63 is execute-disable */
+    bool pse;               /* x86: 4 MiB pages honoured */
+    bool nx;                /* PAE/x64: bit 63 is execute-disable */
     ss_frame_cache *frames; /* the space's frame cache, NULL: read the source directly */
 } ss_walker;
 
@@ -180,7 +181,7 @@ typedef struct ss_walk_result {
     uint64_t pa;        /* ss_xlat.pa */
     uint64_t page_size; /* ss_xlat.page_size */
     ss_xlat_state state;
-    uint8_t level;      /* ss_xlat.level: the level whose entry decided */
+    uint8_t level; /* ss_xlat.level: the level whose entry decided */
 } ss_walk_result;
 
 /*
@@ -188,8 +189,8 @@ typedef struct ss_walk_result {
  * without recording entries. pwc (optional) is used and filled; it must belong
  * to this root and generation.
  */
-ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va,
-                           ss_pwc *pwc, ss_walk_result *r);
+ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va, ss_pwc *pwc,
+                           ss_walk_result *r);
 
 /*
  * For batch ranges: when pwc holds the page table of va's region and the source

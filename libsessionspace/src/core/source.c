@@ -38,8 +38,8 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
         else if (!strchr(spec, '/') || strchr(spec, '/') > colon) {
             /* "word:rest" with no slash before the colon: an unknown scheme, not a path */
             return ss_fail(err, SS_E_UNSUPPORTED,
-                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime)",
-                           spec, (int)(colon - spec), spec);
+                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime)", spec,
+                           (int)(colon - spec), spec);
         }
     }
 
@@ -68,8 +68,8 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
     return st;
 }
 
-ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format,
-                                 ss_source **out, ss_error *err)
+ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format, ss_source **out,
+                                 ss_error *err)
 {
     if (out)
         *out = NULL;

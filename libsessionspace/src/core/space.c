@@ -1,15 +1,14 @@
 /* Address spaces: one page-table root over one source (sessionspace/space.h). */
 #include <stdlib.h>
 
-#include "internal.h"
 #include "../cache/framecache.h"
 #include "../cache/tcache.h"
+#include "internal.h"
 
 /* The paging mode a CPU state implies (SDM 4.1.1, table 4-1). */
 static ss_status mode_from_cpu(const ss_cpu_state *c, ss_mode *mode)
 {
-    const uint64_t CR0_PG = 1ull << 31, CR4_PAE = 1ull << 5, CR4_LA57 = 1ull << 12,
-                   EFER_LMA = 1ull << 10;
+    const uint64_t CR0_PG = 1ull << 31, CR4_PAE = 1ull << 5, CR4_LA57 = 1ull << 12, EFER_LMA = 1ull << 10;
     if (!(c->cr0 & CR0_PG))
         return SS_E_UNSUPPORTED; /* paging off: virtual == physical, nothing to walk */
     if (!(c->cr4 & CR4_PAE))

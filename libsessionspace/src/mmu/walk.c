@@ -19,25 +19,25 @@
 #include "../core/internal.h"
 
 /* Hardware bits common to every mode (SDM tables 4-4 ... 4-20). */
-#define PTE_P (1ull << 0)
+#define PTE_P  (1ull << 0)
 #define PTE_RW (1ull << 1)
 #define PTE_US (1ull << 2)
 #define PTE_PS (1ull << 7)
-#define PTE_G (1ull << 8)
+#define PTE_G  (1ull << 8)
 #define PTE_XD (1ull << 63)
 
 /* Windows software bits of a not-present entry. */
-#define MM_PROTOTYPE (1ull << 10)
+#define MM_PROTOTYPE  (1ull << 10)
 #define MM_TRANSITION (1ull << 11)
 
 #define PFN_MASK_32 0x00000000FFFFF000ull
 #define PFN_MASK_64 0x000FFFFFFFFFF000ull /* bits 12-51: MAXPHYADDR at most 52 */
 
 typedef struct mode_desc {
-    uint8_t levels;       /* top level number */
-    uint8_t width;        /* entry size in bytes */
-    uint8_t va_bits;      /* significant VA bits (canonical form above them) */
-    uint8_t shift[6];     /* by level: VA bit where that level's index starts */
+    uint8_t levels;   /* top level number */
+    uint8_t width;    /* entry size in bytes */
+    uint8_t va_bits;  /* significant VA bits (canonical form above them) */
+    uint8_t shift[6]; /* by level: VA bit where that level's index starts */
     uint16_t index_mask[6];
     uint8_t large_levels; /* bit L set: PS=1 at level L maps a page */
     uint64_t pfn_mask;    /* next-table / 4 KiB frame address bits of an entry */
@@ -46,10 +46,15 @@ typedef struct mode_desc {
 static const mode_desc modes[] = {
     [SS_MODE_X86] = {2, 4, 32, {0, 12, 22}, {0, 0x3ff, 0x3ff}, 1u << 2, PFN_MASK_32},
     [SS_MODE_PAE] = {3, 8, 32, {0, 12, 21, 30}, {0, 0x1ff, 0x1ff, 0x3}, 1u << 2, PFN_MASK_64},
-    [SS_MODE_X64] = {4, 8, 48, {0, 12, 21, 30, 39}, {0, 0x1ff, 0x1ff, 0x1ff, 0x1ff},
-                     (1u << 2) | (1u << 3), PFN_MASK_64},
-    [SS_MODE_LA57] = {5, 8, 57, {0, 12, 21, 30, 39, 48}, {0, 0x1ff, 0x1ff, 0x1ff, 0x1ff, 0x1ff},
-                      (1u << 2) | (1u << 3), PFN_MASK_64},
+    [SS_MODE_X64] =
+        {4, 8, 48, {0, 12, 21, 30, 39}, {0, 0x1ff, 0x1ff, 0x1ff, 0x1ff}, (1u << 2) | (1u << 3), PFN_MASK_64},
+    [SS_MODE_LA57] = {5,
+                      8,
+                      57,
+                      {0, 12, 21, 30, 39, 48},
+                      {0, 0x1ff, 0x1ff, 0x1ff, 0x1ff, 0x1ff},
+                      (1u << 2) | (1u << 3),
+                      PFN_MASK_64},
 };
 
 void ss_walker_init(ss_walker *w, ss_mode mode, const ss_space_options *opts)
@@ -80,8 +85,7 @@ bool ss_walker_root(ss_mode mode, uint64_t dtb, uint64_t *root)
         /* bits 11:0 are PCID or PWT/PCD, bit 63 is the no-flush hint: not address */
         *root = dtb & PFN_MASK_64;
         return true;
-    case SS_MODE_AUTO:
-        break;
+    case SS_MODE_AUTO: break;
     }
     return false;
 }
@@ -115,8 +119,7 @@ static ss_xlat_state decode_software(const ss_walker *w, uint64_t e, ss_xlat *ou
     if (e & MM_PROTOTYPE) {
         switch (w->mode) {
         case SS_MODE_X86:
-            out->proto_address =
-                w->proto_base + ((((e >> 11) & 0x1fffff) << 9) | (((e >> 1) & 0x7f) << 2));
+            out->proto_address = w->proto_base + ((((e >> 11) & 0x1fffff) << 9) | (((e >> 1) & 0x7f) << 2));
             out->protection = 0;
             break;
         case SS_MODE_PAE:
@@ -166,8 +169,7 @@ static uint64_t large_base(ss_mode mode, unsigned level, uint64_t e, uint64_t *s
 /* The state of a mapping whose 4 KiB frame is at pa: BAD_PFN unless the source holds it. */
 static ss_xlat_state leaf_state(ss_source *src, uint64_t pa, ss_xlat_state state)
 {
-    return ss_source_holds(src, pa & ~(uint64_t)(SS_PAGE_SIZE - 1), SS_PAGE_SIZE) ? state
-                                                                                 : SS_XLAT_BAD_PFN;
+    return ss_source_holds(src, pa & ~(uint64_t)(SS_PAGE_SIZE - 1), SS_PAGE_SIZE) ? state : SS_XLAT_BAD_PFN;
 }
 
 static ss_xlat_state finish_mapping(ss_source *src, ss_xlat *out, uint64_t base, uint64_t size,
@@ -197,8 +199,8 @@ ss_xlat_state ss_walk(const ss_walker *w, ss_source *src, uint64_t root, uint64_
         out->level = (uint8_t)level;
         ss_status st = ss_walk_read_entry(w, src, epa, m->width, &e);
         if (st != SS_OK)
-            return out->state = (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN
-                                                                        : SS_XLAT_READ_ERROR;
+            return out->state =
+                       (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN : SS_XLAT_READ_ERROR;
         out->entries[out->nentries++] = (ss_pte){(uint8_t)level, epa, e};
 
         if (!(e & PTE_P)) {
@@ -288,9 +290,9 @@ static void pwc_store(ss_pwc *c, const mode_desc *m, unsigned next, uint64_t va,
  * an entry in transition". Instantiated once per mode (mode is a constant in
  * each copy) so the table's shifts, masks and widths fold into the code.
  */
-static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mode mode,
-                                                       ss_source *src, uint64_t root, uint64_t va,
-                                                       ss_pwc *pwc, ss_walk_result *r)
+static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mode mode, ss_source *src,
+                                                       uint64_t root, uint64_t va, ss_pwc *pwc,
+                                                       ss_walk_result *r)
 {
     const mode_desc *m = &modes[mode];
     r->pa = 0;
@@ -324,8 +326,7 @@ static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mo
         ss_status st = ss_walk_read_entry(w, src, epa, m->width, &e);
         if (SS_UNLIKELY(st != SS_OK)) {
             r->level = (uint8_t)level;
-            return r->state = (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN
-                                                                      : SS_XLAT_READ_ERROR;
+            return r->state = (st == SS_E_RANGE || st == SS_E_NO_PAGE) ? SS_XLAT_BAD_PFN : SS_XLAT_READ_ERROR;
         }
         uint64_t size = SS_PAGE_SIZE, base;
         if (SS_UNLIKELY(!(e & PTE_P))) {
@@ -345,8 +346,7 @@ static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mo
             base = e & m->pfn_mask;
         } else if (level == SS_LEVEL_PTE) {
             base = e & m->pfn_mask;
-        } else if ((e & PTE_PS) && (m->large_levels & (1u << level)) &&
-                   (mode != SS_MODE_X86 || w->pse)) {
+        } else if ((e & PTE_PS) && (m->large_levels & (1u << level)) && (mode != SS_MODE_X86 || w->pse)) {
             base = large_base(mode, level, e, &size);
         } else {
             table = e & m->pfn_mask;
@@ -367,8 +367,8 @@ static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mo
     }
 }
 
-ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va,
-                           ss_pwc *pwc, ss_walk_result *r)
+ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va, ss_pwc *pwc,
+                           ss_walk_result *r)
 {
     switch (w->mode) {
     case SS_MODE_X64: return walk_fast_mode(w, SS_MODE_X64, src, root, va, pwc, r);
@@ -395,8 +395,7 @@ size_t ss_walk_pte_run(const ss_walker *w, ss_source *src, const ss_pwc *pwc, ui
         n = max;
     for (i = 0; i < n; i++) {
         uint64_t e;
-        if (ss_walk_read_entry(w, src, table + (index + i) * m->width, m->width, &e) != SS_OK ||
-            !(e & PTE_P))
+        if (ss_walk_read_entry(w, src, table + (index + i) * m->width, m->width, &e) != SS_OK || !(e & PTE_P))
             break;
         uint64_t frame = e & m->pfn_mask; /* a present PTE: VALID (or TRANSITION, also SS_OK) */
         if (frame >= src->flat_size || src->flat_size - frame < SS_PAGE_SIZE)

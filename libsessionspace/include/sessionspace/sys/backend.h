@@ -76,7 +76,10 @@ typedef struct ss_backend_ops {
     const uint8_t *(*flat)(void *ctx, uint64_t *flat_size);
 } ss_backend_ops;
 
-#define SS_BACKEND_OPS_INIT { SS_BACKEND_OPS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define SS_BACKEND_OPS_INIT                                                                                  \
+    {                                                                                                        \
+        SS_BACKEND_OPS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL             \
+    }
 
 /*
  * Wraps a backend in a source. ops must stay valid for the source's lifetime; ctx
@@ -86,8 +89,8 @@ typedef struct ss_backend_ops {
  * Errors: SS_E_INVALID_ARG (NULL ops, no read/ranges, version 0 or newer than
  * this library), SS_E_CORRUPT (ranges unsorted or overlapping), SS_E_NOMEM.
  */
-ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format,
-                                 ss_source **out, ss_error *err);
+ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format, ss_source **out,
+                                 ss_error *err);
 
 #ifdef __cplusplus
 }
