@@ -11,6 +11,7 @@ pkgs=(
   clang libclang-rt-14-dev             # libFuzzer harnesses
   libkdumpfile-dev makedumpfile        # independent peer for tests and bench
   valgrind                             # instruction counts in bench
+  clang-format                         # style check in scripts/test.sh
   qemu-system-x86 linux-image-amd64 busybox-static cpio  # real page tables (shared/realdata)
 )
 missing=()

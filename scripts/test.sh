@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 jobs=$(nproc)
 
+echo "== style (clang-format, .clang-format at the root)"
+find libsessionspace examples tests bench -name '*.[ch]' -print0 | xargs -0 clang-format --dry-run -Werror
+
 echo "== build (RelWithDebInfo) and test"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
