@@ -4,6 +4,7 @@
  * same image as a flat raw file, before and after flushes, across roots and with
  * paging structures missing or failing; live sources bypass it.
  */
+#include "sessionspace/sys/backend.h"
 #include "ss_check.h"
 #include "testutil.h"
 
@@ -136,6 +137,77 @@ START_TEST(live_sources_bypass)
 }
 END_TEST
 
+/* A static backend over an image whose page `torn` reads only its first half. */
+typedef struct torn_ctx {
+    const ssb_image *img;
+    uint64_t torn;
+    ss_phys_range range;
+} torn_ctx;
+
+static ss_status torn_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
+{
+    torn_ctx *t = ctx;
+    *nread = 0;
+    for (size_t done = 0; done < len; done++) {
+        uint64_t at = pa + done;
+        if (at >= ssb_size(t->img))
+            return SS_E_RANGE;
+        if (at >> 12 == t->torn && (at & 0xfff) >= 2048)
+            return SS_E_NO_PAGE;
+        ssb_read(t->img, at, (uint8_t *)buf + done, 1);
+        *nread = done + 1;
+    }
+    return SS_OK;
+}
+
+static ss_status torn_ranges(void *ctx, const ss_phys_range **r, size_t *n)
+{
+    torn_ctx *t = ctx;
+    *r = &t->range;
+    *n = 1;
+    return SS_OK;
+}
+
+/* A page copy that failed half-way must not be served for the page the slot held before. */
+START_TEST(failed_copy_does_not_linger)
+{
+    ssb_image *img = ssb_new(SS_MODE_X64, 64 * MiB, 48 * MiB);
+    uint64_t root = ssb_new_root(img);
+    const uint64_t va1 = 0xfffff80000001000ull, va2 = 0xfffff80040001000ull;
+    /* page tables at PFN 0x100 and 0x1100: 4,096 frames apart, one frame-cache slot */
+    const uint64_t pt1 = 0x100000, pt2 = 0x1100000;
+    ck_assert_uint_ne(ssb_set_entry(img, root, va1, SS_LEVEL_PDE, pt1 | SSB_P | SSB_RW), 0);
+    ck_assert_uint_ne(ssb_set_entry(img, root, va2, SS_LEVEL_PDE, pt2 | SSB_P | SSB_RW), 0);
+    uint64_t e1 = 0x5000 | SSB_P, e2 = 0x6000 | SSB_P;
+    ssb_write(img, pt1 + 1 * 8, &e1, 8);
+    ssb_write(img, pt2 + 1 * 8, &e2, 8); /* in the readable half of the torn page */
+    uint64_t junk = 0x7777000 | SSB_P;
+    for (unsigned i = 2; i < 256; i++) /* the torn page's readable half differs from pt1 */
+        ssb_write(img, pt2 + i * 8, &junk, 8);
+    ssb_write(img, pt2, &junk, 8);
+
+    torn_ctx t = {img, pt2 >> 12, {0, 64 * MiB}};
+    static const ss_backend_ops ops = {
+        .version = SS_BACKEND_OPS_VERSION, .name = "torn", .read = torn_read, .ranges = torn_ranges};
+    ss_source *src;
+    ck_assert_int_eq(ss_source_from_backend(&ops, &t, SS_FORMAT_CUSTOM, &src, NULL), SS_OK);
+    ss_space_options o = SS_SPACE_OPTIONS_INIT;
+    o.no_cache = 1;
+    ss_space *sp;
+    ck_assert_int_eq(ss_space_open(src, SS_MODE_X64, root, &o, &sp), SS_OK);
+    ss_xlat x;
+    ck_assert_int_eq(ss_space_walk(sp, va1, &x), SS_OK); /* pt1 copied into the slot */
+    ck_assert_uint_eq(x.pa, 0x5000);
+    ck_assert_int_eq(ss_space_walk(sp, va2, &x), SS_OK); /* pt2: whole-page copy fails, entry read works */
+    ck_assert_uint_eq(x.pa, 0x6000);
+    ck_assert_int_eq(ss_space_walk(sp, va1, &x), SS_OK); /* pt1 again: from the source, not pt2's half */
+    ck_assert_uint_eq(x.pa, 0x5000);
+    ss_space_close(sp);
+    ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("framecache");
@@ -144,6 +216,7 @@ int main(void)
     tcase_add_test(tc, copies_match_raw);
     tcase_add_test(tc, missing_and_failing_tables);
     tcase_add_test(tc, live_sources_bypass);
+    tcase_add_test(tc, failed_copy_does_not_linger);
     suite_add_tcase(s, tc);
     return ss_run_suite(s);
 }

@@ -36,6 +36,9 @@ void ss_frame_cache_clear(ss_frame_cache *fc)
 /* The page at pfn, from the source, into slot; NULL when the whole page is not readable. */
 static const uint8_t *fill(ss_frame_cache *fc, ss_source *src, uint64_t pfn, unsigned slot)
 {
+    /* The slot's copy is about to be overwritten: its old page must not answer again
+     * if this read fails half-way. */
+    fc->tag[slot] = 0;
     const uint8_t *p = NULL;
     if (ss_source_page(src, pfn, &p) == SS_OK) {
         fc->page[slot] = p;
