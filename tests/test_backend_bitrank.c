@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend/bitrank.h"
+#include "ss_check.h"
 #include "testutil.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -100,9 +101,5 @@ int main(void)
     tcase_add_test(tc, test_random_lengths);
     tcase_add_test(tc, test_patterns);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ss_run_suite(s);
 }

@@ -22,6 +22,7 @@
 #include "dmpwriter.h"
 #include "imagebuilder.h"
 #include "sessionspace.h"
+#include "ss_check.h"
 
 #define MiB (1024ull * 1024ull)
 
@@ -1267,9 +1268,5 @@ static Suite *crashdump_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(crashdump_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ss_run_suite(crashdump_suite());
 }

@@ -19,6 +19,7 @@
 #include "core/internal.h"
 #include "imagebuilder.h"
 #include "sessionspace/sys/backend.h"
+#include "ss_check.h"
 #include "testutil.h"
 
 #define KiB    1024ull
@@ -519,9 +520,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ss_run_suite(suite());
 }
