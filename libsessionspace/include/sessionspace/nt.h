@@ -3,92 +3,19 @@
  * sessions, session-space regions and "where is this address valid".
  *
  * The model is built on the public source / space API only (src/nt/ includes no
- * core internals). This first part is the profile: the structure offsets the model
- * reads, per Windows build. A profile comes from a built-in table (chosen by build
- * number and architecture), from a Volatility 3 ISF symbol file, or from the
- * embedding debugger, which has its own symbols and may set every offset.
+ * core internals). The structure layouts it reads are profiles (sessionspace/profile.h).
  */
 #ifndef SESSIONSPACE_NT_H
 #define SESSIONSPACE_NT_H
 
 #include "common.h"
+#include "profile.h"
 #include "source.h"
 #include "space.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* An offset the build does not have (e.g. UserDirectoryTableBase before KVA shadow). */
-#define SS_NT_NO_FIELD 0xffffffffu
-
-/* How _MM_SESSION_SPACE holds the images loaded in the session. */
-typedef enum ss_nt_image_container {
-    SS_NT_IMAGES_NONE = 0, /* not described (Windows 11 24H2+: opaque session structure) */
-    SS_NT_IMAGES_LIST = 1, /* ImageList: LIST_ENTRY of _IMAGE_ENTRY_IN_SESSION.Link (to Windows 8.1) */
-    SS_NT_IMAGES_TREE = 2  /* ImageTree: RTL_AVL_TREE of _IMAGE_ENTRY_IN_SESSION (Windows 10+) */
-} ss_nt_image_container;
-
-/*
- * Every structure offset (bytes from the start of the structure) and symbol RVA the
- * model reads. Fields a build lacks are SS_NT_NO_FIELD. Versioned: initialise with
- * ss_nt_profile_init() (there is no _INIT macro: an offset of 0 is a real offset, so
- * "absent" must be written out); members are only ever appended.
- */
-typedef struct ss_nt_profile {
-    unsigned version; /* SS_NT_PROFILE_VERSION */
-
-    char name[48];         /* e.g. "win10-1809-x64"; informative */
-    uint32_t build;        /* NT build number (7601, 9600, 14393, 17763, 19041, 22621 ...) */
-    uint32_t pointer_size; /* 4 (x86) or 8 (x64) */
-
-    /* _KPROCESS (at the start of _EPROCESS) */
-    uint32_t kprocess_directory_table_base;
-    uint32_t kprocess_user_directory_table_base; /* KVA shadow; SS_NT_NO_FIELD when absent */
-
-    /* _EPROCESS */
-    uint32_t eprocess_unique_process_id;
-    uint32_t eprocess_active_process_links;
-    uint32_t eprocess_image_file_name; /* UCHAR[15] */
-    uint32_t eprocess_session;         /* pointer to _MM_SESSION_SPACE */
-    uint32_t eprocess_session_process_links;
-
-    /* _MM_SESSION_SPACE (24H2+: only session_id 0x8 and process_list 0x10 are known) */
-    uint32_t session_session_id;
-    uint32_t session_process_list; /* LIST_ENTRY of _EPROCESS.SessionProcessLinks */
-    ss_nt_image_container session_images;
-    uint32_t session_image_list;     /* LIST_ENTRY (SS_NT_IMAGES_LIST) or RTL_AVL_TREE root (TREE) */
-    uint32_t session_paged_pool_start; /* PagedPoolStart */
-    uint32_t session_paged_pool_end;   /* PagedPoolEnd */
-    uint32_t session_non_pagable_pages;
-    uint32_t session_committed_pages;
-    uint32_t session_resident_process_count;
-
-    /* _IMAGE_ENTRY_IN_SESSION */
-    uint32_t image_link;            /* LIST_ENTRY Link or RTL_BALANCED_NODE at the start */
-    uint32_t image_address;         /* _EX_FAST_REF on Windows 10+ (mask the low 3 / 4 bits) */
-    uint32_t image_last_address;
-    uint32_t image_data_table_entry; /* pointer to _KLDR_DATA_TABLE_ENTRY */
-
-    /* _KLDR_DATA_TABLE_ENTRY */
-    uint32_t ldr_dll_base;
-    uint32_t ldr_size_of_image;
-    uint32_t ldr_base_dll_name; /* UNICODE_STRING */
-
-    /* Symbol RVAs in the kernel image (SS_NT_NO_FIELD when unknown). */
-    uint32_t sym_ps_active_process_head;
-    uint32_t sym_ps_loaded_module_list;
-    uint32_t sym_kd_debugger_data_block;
-} ss_nt_profile;
-
-#define SS_NT_PROFILE_VERSION 1
-
-/*
- * Initialises *p for version `version` (pass SS_NT_PROFILE_VERSION): every offset
- * SS_NT_NO_FIELD, everything else zero.
- * Errors: SS_E_INVALID_ARG (NULL, or a version this library does not know).
- */
-ss_status ss_nt_profile_init(ss_nt_profile *p, unsigned version);
 
 #ifdef __cplusplus
 }
