@@ -77,7 +77,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0) {
+    if (strcmp(word, "--version") == 0) {
         printf("sessionspace %d.%d.%d (libsessionspace)\n", SS_VERSION_MAJOR, SS_VERSION_MINOR,
                SS_VERSION_PATCH);
         return CLI_EXIT_OK;
