@@ -180,6 +180,15 @@ class Cli(unittest.TestCase):
         r = run("vtop", self.image, "ffff000000000000", "--dtb", self.meta["dtb_system"], "--mode", "x64")
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stdout.splitlines(), ["VA ffff0000`00000000 (x64)", "  -> noncanonical"])
+        r = run("vtop", self.image, "ffff000000000000", "--dtb", self.meta["dtb_system"], "--mode", "x64", "--json")
+        j = json.loads(r.stdout)
+        self.assertEqual((j["status"], j["level"], j["entries"]), ("noncanonical", None, []))
+        r = self.x86("0x100000000", "--json")  # wider than 32 bits
+        j = json.loads(r.stdout)
+        self.assertEqual((r.returncode, j["status"], j["level"]), (1, "noncanonical", None))
+        # an entry that was read does decide: not_present at the PTE of the x86 image
+        j = json.loads(self.x86("0x7000", "--json").stdout)
+        self.assertEqual((j["status"], j["level"], len(j["entries"])), ("not_present", "pte", 2))
 
     # -- x86 prototype PTEs: an offset unless --proto-base gives the base
 
