@@ -131,6 +131,12 @@ class Cli(unittest.TestCase):
         for part in ("bad --dtb value 'zz'", "unknown mode 'arm64'", "bad --proto-base value 'qq'"):
             self.assertIn(part, r.stderr)
 
+    def test_unusable_dtb_names_mode_and_reason(self):
+        r = run("vtop", self.x86_image, "0", "--dtb", "0x100000000", "--mode", "pae")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertIn("cannot use dtb 0x100000000 in mode pae: ", r.stderr)
+        self.assertIn("(invalid_arg): x86 and PAE paging take a DTB below 4 GiB", r.stderr)
+
     # -- batch files: status names, carriage returns
 
     def test_batch_file_missing_or_directory_names_status(self):
