@@ -148,6 +148,16 @@ class Cli(unittest.TestCase):
         self.assertIn("(is_dir)", r.stderr)
         self.assertIn("directory", r.stderr)
 
+    def test_batch_stdin_read_error_names_status(self):
+        fd = os.open(self.tmp.name, os.O_RDONLY)  # a directory as standard input: reads fail
+        try:
+            r = subprocess.run([CLI, "vtop", self.x86_image, "--batch", "-", "--dtb", hex(X86_DTB), "--mode", "x86"],
+                               stdin=fd, capture_output=True, text=True, timeout=60)
+        finally:
+            os.close(fd)
+        self.assertEqual((r.returncode, r.stdout), (3, ""))
+        self.assertIn("-: read error: Is a directory (is_dir)", r.stderr)
+
     def batch_statuses(self, data):
         p = run_bytes("vtop", self.x86_image, "--batch", "-", "--dtb", hex(X86_DTB), "--mode", "x86", "--json",
                       stdin=data)
