@@ -133,8 +133,15 @@ static void print_json(FILE *f, const ss_xlat *x, ss_mode mode)
         fprintf(f, "\"pa\":\"0x%" PRIx64 "\",", x->pa);
     else
         fputs("\"pa\":null,", f);
-    fprintf(f, "\"page_size\":%" PRIu64 ",\"status\":\"%s\",\"level\":\"%s\",", x->page_size,
-            ss_xlat_state_name(x->state), level_name(x->level, mode));
+    fprintf(f, "\"page_size\":%" PRIu64 ",\"status\":\"%s\",", x->page_size, ss_xlat_state_name(x->state));
+    if (x->level) /* 0: decided before any entry was read (noncanonical) */
+        fprintf(f, "\"level\":\"%s\",", level_name(x->level, mode));
+    else
+        fputs("\"level\":null,", f);
+    if (x->flags & SS_XLAT_F_HAS_PA) /* a translation is not a read: the frame may lie outside the source */
+        fprintf(f, "\"in_source\":%s,", x->flags & SS_XLAT_F_NOT_IN_SOURCE ? "false" : "true");
+    else
+        fputs("\"in_source\":null,", f);
     fprintf(f, "\"mode\":\"%s\",", ss_mode_name(mode));
     if (x->flags & SS_XLAT_F_HAS_PA)
         fprintf(f, "\"rw\":%s,\"us\":%s,\"nx\":%s,\"large\":%s,\"global\":%s,",
@@ -170,7 +177,7 @@ static void print_text(FILE *f, const ss_xlat *x, ss_mode mode)
         fprintf(f, "  %-5s at %s  contains %016" PRIx64 "\n", level_name(x->entries[i].level, mode), buf,
                 x->entries[i].value);
     }
-    if (x->flags & SS_XLAT_F_HAS_PA) { /* valid, transition, or bad_pfn of the final frame */
+    if (x->flags & SS_XLAT_F_HAS_PA) { /* valid or transition, the frame in the source or not */
         kd_addr(buf, sizeof buf, x->pa, SS_MODE_X64);
         fprintf(f, "  -> pa %s  %s page, %s%s%s%s%s\n", buf,
                 x->page_size == 4096         ? "4 KiB"
@@ -180,10 +187,12 @@ static void print_text(FILE *f, const ss_xlat *x, ss_mode mode)
                 ss_xlat_state_name(x->state), x->flags & SS_XLAT_F_RW ? ", writable" : ", read-only",
                 x->flags & SS_XLAT_F_US ? ", user" : ", kernel",
                 x->flags & SS_XLAT_F_NX ? ", no-execute" : "",
-                x->state == SS_XLAT_BAD_PFN ? " (frame not in the source)" : "");
+                x->flags & SS_XLAT_F_NOT_IN_SOURCE ? " (frame not in the source)" : "");
         return;
     }
-    fprintf(f, "  -> %s at the %s", ss_xlat_state_name(x->state), level_name(x->level, mode));
+    fprintf(f, "  -> %s", ss_xlat_state_name(x->state));
+    if (x->level) /* 0: decided before any entry was read (noncanonical) */
+        fprintf(f, " at the %s", level_name(x->level, mode));
     if (x->state == SS_XLAT_PAGEFILE)
         fprintf(f, ": pagefile %u offset 0x%" PRIx64 ", protection %u", x->pagefile_number,
                 x->pagefile_offset, x->protection);
@@ -386,21 +395,6 @@ static int vtop_batch(ss_space *space, const char *path, bool json)
 }
 
 /* The page-table root the source itself records: the dump header's, else CPU 0's CR3. */
-static bool source_dtb(ss_source *src, uint64_t *dtb)
-{
-    ss_dump_info info;
-    if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_DTB)) {
-        *dtb = info.directory_table_base;
-        return true;
-    }
-    ss_cpu_state cpu;
-    if (ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK) {
-        *dtb = cpu.cr3;
-        return true;
-    }
-    return false;
-}
-
 static int cmd_vtop(const options *o)
 {
     if (!o->batch == !o->va_text)
@@ -415,7 +409,7 @@ static int cmd_vtop(const options *o)
     int rc = open_source(o->source, &src);
     if (rc != EXIT_OK)
         return rc;
-    if (!o->dtb_text && !source_dtb(src, &dtb)) {
+    if (!o->dtb_text && ss_source_paging(src, NULL, &dtb) != SS_OK) {
         ss_source_close(src);
         return fail_usage("%s", "vtop needs --dtb DTB (the CR3 / DirectoryTableBase to walk): "
                                 "this source does not record one");

@@ -33,7 +33,7 @@
  */
 #include <stdlib.h>
 
-#include "../core/internal.h"
+#include "backend.h"
 #include "bitrank.h"
 #include "segmap.h"
 

@@ -7,7 +7,7 @@
 #ifndef SS_BACKEND_DUMPNOTES_H
 #define SS_BACKEND_DUMPNOTES_H
 
-#include "../core/internal.h"
+#include "backend.h"
 
 typedef struct ss_note {
     const char *name; /* not NUL-terminated */
