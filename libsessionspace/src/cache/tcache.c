@@ -181,8 +181,9 @@ static void tc_insert(ss_tcache *c, uint64_t va, const ss_walk_result *r, ss_sta
     /* The region whose VAs read the same entries: the page of a mapping (a frame
      * outside the source translates too, so a large page is one answer), else the
      * region of the deciding entry. */
-    unsigned shift = st == SS_OK ? ss_walker_level_shift(c->walker, r->level)
-                                 : ss_walker_level_shift(c->walker, r->page_size ? SS_LEVEL_PTE : r->level);
+    unsigned shift = SS_PAGE_SHIFT;
+    if (st == SS_OK ? r->page_size != SS_PAGE_SIZE : !r->page_size)
+        shift = ss_walker_level_shift(c->walker, r->level);
     unsigned k = 0;
     while (k + 1 < c->nclasses && c->class_shift[k + 1] <= shift)
         k++;
@@ -220,9 +221,6 @@ static ss_status tc_miss(ss_tcache *c, uint64_t va, uint64_t *pa, uint64_t key0,
 
 ss_status ss_tcache_lookup(ss_tcache *c, uint64_t va, uint64_t *pa)
 {
-    ss_status st;
-    if (ss_tcache_hit(c, va, pa, &st))
-        return st;
     if (SS_UNLIKELY(!tc_canonical(c, va))) {
         ss_walk_result r;
         return ss_walk_translate(c->walker, c->src, c->root, va, NULL, &r, pa);

@@ -62,7 +62,8 @@ void ss_tcache_clear(ss_tcache *c);
 /* Drops everything when the source's generation changed since the last check. */
 void ss_tcache_sync(ss_tcache *c);
 
-/* A full lookup, then a walk (cached) on a miss; no generation check. ss_translate's contract. */
+/* A full lookup (every probe slot, every class in use), then a walk (cached) on a miss;
+ * no generation check. ss_translate's contract. */
 ss_status ss_tcache_lookup(ss_tcache *c, uint64_t va, uint64_t *pa);
 
 /* ss_tcache_sync() then ss_tcache_lookup(). */

@@ -42,8 +42,11 @@ ss_status ss_translate_many(ss_space *space, const uint64_t *vas, size_t count, 
     if (c) {
         ss_tcache_sync(c); /* once per call: the batch sees one generation */
         for (size_t i = 0; i < count; i++) {
-            statuses[i] = ss_tcache_lookup(c, vas[i], &pas[i]);
-            ok += statuses[i] == SS_OK;
+            ss_status st;
+            if (!ss_tcache_hit(c, vas[i], &pas[i], &st)) /* the home slot inline, the rest a call */
+                st = ss_tcache_lookup(c, vas[i], &pas[i]);
+            statuses[i] = st;
+            ok += st == SS_OK;
         }
     } else {
         for (size_t i = 0; i < count; i++) {

@@ -85,6 +85,29 @@ void ss_walker_init(ss_walker *w, ss_mode mode, const ss_space_options *opts)
     w->proto_base = opts ? opts->proto_base : 0;
     w->pse = !(opts && opts->no_pse);
     w->nx = !(opts && opts->no_nx);
+    /* Reserved bits of present entries, by level and PS (one mask test per level). */
+    const mode_desc *m = &modes[mode];
+    for (unsigned l = 1; l <= m->levels; l++) {
+        uint64_t base = 0, ps = 0;
+        if (mode == SS_MODE_X86) {
+            ps = l == SS_LEVEL_PDE && w->pse ? X86_PDE_4M_RSVD : 0; /* PSE-36 keeps PA 39:32 in 20:13 */
+        } else if (mode == SS_MODE_PAE && l == SS_LEVEL_PDPTE) {
+            base = ps = PAE_PDPTE_RSVD;
+        } else {
+            base = w->nx ? 0 : PTE_XD; /* IA32_EFER.NXE = 0: XD is reserved (SDM 4.4.2, 4.5.4) */
+            ps = base;
+            if (l >= SS_LEVEL_PML4E)
+                ps |= PTE_PS; /* PS is reserved in a PML4E and a PML5E (tables 4-14, 4-15) */
+            else if (l == SS_LEVEL_PDPTE)
+                ps |= PDPTE_1G_RSVD;
+            else if (l == SS_LEVEL_PDE)
+                ps |= PDE_2M_RSVD;
+        }
+        if (l == SS_LEVEL_PTE) /* bit 7 of a PTE is PAT, not PS */
+            ps = base;
+        w->rsvd[l][0] = base;
+        w->rsvd[l][1] = ps;
+    }
 }
 
 ss_status ss_walker_root(ss_mode mode, uint64_t dtb, uint64_t *root)
@@ -196,24 +219,6 @@ static uint64_t large_base(ss_mode mode, unsigned level, uint64_t e, uint64_t *s
 #define WALK_ALWAYS_INLINE inline
 #endif
 
-/* True when a present entry at level sets a bit the CPU reserves there. */
-static WALK_ALWAYS_INLINE bool reserved_bits(const ss_walker *w, ss_mode mode, unsigned level, uint64_t e)
-{
-    if (mode == SS_MODE_X86) /* PSE-36 keeps PA 39:32 in bits 20:13; bit 21 is reserved */
-        return level == SS_LEVEL_PDE && w->pse && (e & PTE_PS) && (e & X86_PDE_4M_RSVD);
-    if (mode == SS_MODE_PAE && level == SS_LEVEL_PDPTE)
-        return (e & PAE_PDPTE_RSVD) != 0;
-    if (!w->nx && (e & PTE_XD)) /* IA32_EFER.NXE = 0: XD is reserved (SDM 4.4.2, 4.5.4) */
-        return true;
-    if (level >= SS_LEVEL_PML4E) /* PS is reserved in a PML4E and a PML5E (tables 4-14, 4-15) */
-        return (e & PTE_PS) != 0;
-    if (!(e & PTE_PS))
-        return false;
-    if (level == SS_LEVEL_PDPTE)
-        return (e & PDPTE_1G_RSVD) != 0;
-    return level == SS_LEVEL_PDE && (e & PDE_2M_RSVD) != 0;
-}
-
 /* What one level decided, and what the levels so far accumulated. */
 enum { STEP_TABLE, STEP_LEAF, STEP_SOFTWARE, STEP_RESERVED };
 typedef struct walk_step {
@@ -242,7 +247,7 @@ static WALK_ALWAYS_INLINE int step(const ss_walker *w, ss_mode mode, unsigned le
         if ((e & (MM_PROTOTYPE | MM_TRANSITION)) != MM_TRANSITION)
             return STEP_SOFTWARE;
         s->in_transition = true;
-    } else if (SS_UNLIKELY(reserved_bits(w, mode, level, e))) {
+    } else if (SS_UNLIKELY(e & w->rsvd[level][(e & PTE_PS) != 0])) {
         return STEP_RESERVED;
     }
     /* PAE PDPTEs carry no R/W, U/S or XD bits (SDM table 4-8). */
@@ -401,21 +406,23 @@ static WALK_ALWAYS_INLINE ss_xlat_state walk_fast_mode(const ss_walker *w, ss_mo
     for (;; level--) {
         uint64_t e = 0;
         ss_status st = ss_walk_read_entry(w, src, entry_pa(m, s.next, level, va), m->width, &e);
-        r->level = (uint8_t)level;
-        if (SS_UNLIKELY(st != SS_OK))
+        if (SS_UNLIKELY(st != SS_OK)) {
+            r->level = (uint8_t)level;
             return r->state = unreadable(st);
-        switch (step(w, mode, level, e, &s)) {
-        case STEP_TABLE:
+        }
+        int k = step(w, mode, level, e, &s);
+        if (SS_LIKELY(k == STEP_TABLE)) {
             if (pwc)
                 pwc_store(pwc, m, level - 1, va, s.next, s.in_transition);
             continue;
-        case STEP_SOFTWARE: {
+        }
+        r->level = (uint8_t)level;
+        if (k == STEP_SOFTWARE) {
             ss_xlat scratch; /* decode_software's details are not needed here */
             return r->state = decode_software(w, e, &scratch);
         }
-        case STEP_RESERVED: return r->state = SS_XLAT_RESERVED_BIT;
-        default: break;
-        }
+        if (k == STEP_RESERVED)
+            return r->state = SS_XLAT_RESERVED_BIT;
         r->pa = s.next + (va & (s.size - 1));
         r->page_size = s.size;
         return r->state = s.in_transition ? SS_XLAT_TRANSITION : SS_XLAT_VALID;

@@ -23,6 +23,9 @@ typedef struct ss_walker {
     uint64_t proto_base;
     bool pse; /* x86: 4 MiB pages honoured */
     bool nx;  /* PAE/x64: bit 63 is execute-disable */
+    /* Reserved bits of a present entry, by level and by its bit 7 (PS where a PS
+     * bit maps a page, else the same mask twice); filled by ss_walker_init. */
+    uint64_t rsvd[6][2];
     /* Entry reads of non-flat sources go through reader(reader_ctx, ...) when set. */
     ss_entry_reader reader;
     void *reader_ctx;
