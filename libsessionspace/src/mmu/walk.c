@@ -236,9 +236,12 @@ static WALK_ALWAYS_INLINE void step_start(walk_step *s)
 /*
  * The decision at one level for entry e (SDM 4.3-4.5 for present entries; the
  * Windows transition format for P = 0 with Transition set and Prototype clear).
- * STEP_SOFTWARE: another software entry, for decode_software(). A transition
- * entry keeps its Write (bit 1) and Owner (bit 2) fields where a valid entry has
- * R/W and U/S, so rw / us / nx are accumulated through it as through a valid one.
+ * STEP_SOFTWARE: another software entry, for decode_software().
+ * rw / us / nx are accumulated along the walk whether the leaf is valid or in
+ * transition. A transition entry (_MMPTE_TRANSITION) keeps Write in bit 1, where
+ * a valid entry has R/W, so it counts for rw; its bit 2 is Owner only in older
+ * layouts (Spare since Windows 10) and its high bits are unused, so it leaves us
+ * and nx to the entries above it.
  */
 static WALK_ALWAYS_INLINE int step(const ss_walker *w, ss_mode mode, unsigned level, uint64_t e, walk_step *s)
 {
@@ -247,16 +250,20 @@ static WALK_ALWAYS_INLINE int step(const ss_walker *w, ss_mode mode, unsigned le
         if ((e & (MM_PROTOTYPE | MM_TRANSITION)) != MM_TRANSITION)
             return STEP_SOFTWARE;
         s->in_transition = true;
-    } else if (SS_UNLIKELY(e & w->rsvd[level][(e & PTE_PS) != 0])) {
-        return STEP_RESERVED;
+        s->rw = s->rw && (e & PTE_RW);
+        s->next = e & m->pfn_mask;
+        s->size = SS_PAGE_SIZE;
+        return level == SS_LEVEL_PTE ? STEP_LEAF : STEP_TABLE;
     }
+    if (SS_UNLIKELY(e & w->rsvd[level][(e & PTE_PS) != 0]))
+        return STEP_RESERVED;
     /* PAE PDPTEs carry no R/W, U/S or XD bits (SDM table 4-8). */
     if (!(mode == SS_MODE_PAE && level == SS_LEVEL_PDPTE)) {
         s->rw = s->rw && (e & PTE_RW);
         s->us = s->us && (e & PTE_US);
-        s->xd = s->xd || (w->nx && m->width == 8 && (e & PTE_P) && (e & PTE_XD));
+        s->xd = s->xd || (w->nx && m->width == 8 && (e & PTE_XD));
     }
-    if ((e & PTE_P) && level > SS_LEVEL_PTE && (e & PTE_PS) && (m->large_levels & (1u << level)) &&
+    if (level > SS_LEVEL_PTE && (e & PTE_PS) && (m->large_levels & (1u << level)) &&
         (mode != SS_MODE_X86 || w->pse)) {
         s->large = true;
         s->next = large_base(mode, level, e, &s->size);
