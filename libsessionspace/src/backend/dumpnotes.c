@@ -127,8 +127,9 @@ void ss_notes_free(ss_dumpnotes *n)
     memset(n, 0, sizeof *n);
 }
 
-ss_status ss_notes_note(const ss_dumpnotes *n, const char *name, const char **data, size_t *len)
+ss_status ss_notes_note(void *ctx, const char *name, const char **data, size_t *len)
 {
+    const ss_dumpnotes *n = ctx;
     if (n->vmcoreinfo && strcmp(name, "VMCOREINFO") == 0) {
         *data = n->vmcoreinfo;
         *len = n->vmcoreinfo_len;
@@ -143,16 +144,23 @@ ss_status ss_notes_note(const ss_dumpnotes *n, const char *name, const char **da
     return SS_E_NOT_FOUND;
 }
 
-ss_status ss_notes_cpu(const ss_dumpnotes *n, size_t i, ss_cpu_state *out)
+size_t ss_notes_cpu_count(void *ctx)
 {
+    return ((const ss_dumpnotes *)ctx)->ncpus;
+}
+
+ss_status ss_notes_cpu(void *ctx, size_t i, ss_cpu_state *out)
+{
+    const ss_dumpnotes *n = ctx;
     if (i >= n->ncpus)
         return SS_E_INVALID_ARG;
     *out = n->cpus[i];
     return SS_OK;
 }
 
-ss_status ss_notes_info(const ss_dumpnotes *n, ss_dump_info *info)
+ss_status ss_notes_info(void *ctx, ss_dump_info *info)
 {
+    const ss_dumpnotes *n = ctx;
     ss_mode mode;
     if (!n->ncpus || !ss_cpu_paging_mode(&n->cpus[0], &mode))
         return SS_OK; /* no CPU, or paging off: nothing to say about page tables */
