@@ -148,19 +148,11 @@ qargs=(
   -qmp "unix:$out/qmp.sock,server=on,wait=off"
 )
 if [ $keep = 1 ]; then
-  port=$("$py" "$here/qmp.py" free-port)
   qargs+=(
     -object "memory-backend-file,id=mem,size=256M,mem-path=$out/guest-ram,share=on"
     -machine memory-backend=mem
-    -gdb "tcp:127.0.0.1:$port"
   )
 fi
-log "booting $(basename "$kernel") (cpu $CPU, accel $ACCEL${KAPPEND_EXTRA:+, $KAPPEND_EXTRA}), seed $SEED"
-qemu-system-x86_64 "${qargs[@]}" </dev/null >"$out/qemu.log" 2>&1 &
-qpid=$!
-echo "$qpid" >"$out/qemu.pid"
-
-# Bounded waits: for QMP, then for the guest's marker on its serial console.
 guest_failed() {
   log "QEMU log:"
   tail -5 "$out/qemu.log" >&2 || true
@@ -168,11 +160,28 @@ guest_failed() {
   tail -5 "$out/console.log" >&2 2>/dev/null || true
   skip "$1"
 }
+log "booting $(basename "$kernel") (cpu $CPU, accel $ACCEL${KAPPEND_EXTRA:+, $KAPPEND_EXTRA}), seed $SEED"
 start=$SECONDS
-until [ -S "$out/qmp.sock" ]; do
-  kill -0 "$qpid" 2>/dev/null || guest_failed "QEMU exited at start"
-  [ $((SECONDS - start)) -lt 30 ] || die "QEMU did not open its QMP socket within 30 s"
-  sleep 0.2
+# Bounded waits: for QMP (a few tries when the gdbstub's free port was taken meanwhile),
+# then for the guest's marker on its serial console.
+for try in 1 2 3; do
+  gdbargs=()
+  if [ $keep = 1 ]; then
+    port=$("$py" "$here/qmp.py" free-port)
+    gdbargs=(-gdb "tcp:127.0.0.1:$port")
+  fi
+  qemu-system-x86_64 "${qargs[@]}" "${gdbargs[@]}" </dev/null >"$out/qemu.log" 2>&1 &
+  qpid=$!
+  echo "$qpid" >"$out/qemu.pid"
+  until [ -S "$out/qmp.sock" ] || ! kill -0 "$qpid" 2>/dev/null; do
+    [ $((SECONDS - start)) -lt 30 ] || die "QEMU did not open its QMP socket within 30 s"
+    sleep 0.2
+  done
+  kill -0 "$qpid" 2>/dev/null && break
+  wait "$qpid" 2>/dev/null || true
+  qpid=
+  [ $try -lt 3 ] && grep -q "Address already in use" "$out/qemu.log" && continue
+  guest_failed "QEMU exited at start"
 done
 until grep -qF "$MARKER" "$out/console.log" 2>/dev/null; do
   kill -0 "$qpid" 2>/dev/null || guest_failed "QEMU exited before the guest was ready"
