@@ -92,9 +92,12 @@ TLB_LINE = re.compile(r"^([0-9a-fA-F]+): ([0-9a-fA-F]+) ([-A-Z]{9})\s*$")
 def parse_tlb(text):
     pages = []
     for line in text.splitlines():
+        if not line.strip():
+            continue
         m = TLB_LINE.match(line.strip())
-        if m:
-            pages.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+        if not m:  # a line we cannot read would silently shrink the test
+            raise QmpError(f"`info tlb`: unexpected line {line!r}")
+        pages.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
     return pages
 
 
