@@ -9,6 +9,7 @@
 
 #include "sessionspace/common.h"
 #include "sessionspace/source.h"
+#include "sessionspace/kd.h"
 #include "sessionspace/space.h"
 
 #endif /* SESSIONSPACE_H */

@@ -30,7 +30,8 @@ typedef enum ss_format {
     SS_FORMAT_ELF = 4,         /* ELF core of physical memory */
     SS_FORMAT_KDUMP = 5,       /* kdump-compressed (diskdump) or flattened makedumpfile */
     SS_FORMAT_LIME = 6,        /* LiME range file */
-    SS_FORMAT_CUSTOM = 7       /* a caller-supplied backend (sessionspace/sys/backend.h) */
+    SS_FORMAT_CUSTOM = 7,      /* a caller-supplied backend (sessionspace/sys/backend.h) */
+    SS_FORMAT_KD = 9           /* a live guest through a gdbstub (kd:tcp:HOST:PORT); 8 is vmi */
 } ss_format;
 
 /*

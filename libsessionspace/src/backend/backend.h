@@ -168,4 +168,7 @@ extern const ss_file_backend ss_elf_backend;
 extern const ss_file_backend ss_kdump_backend;
 extern const ss_file_backend ss_lime_backend;
 
+/* kd: opens "tcp:HOST:PORT[,OPTION...]" (the spec after "kd:"), see sessionspace/kd.h. */
+ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err);
+
 #endif /* SS_BACKEND_BACKEND_H */

@@ -28,6 +28,10 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
     if (!*spec)
         return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: empty source spec");
 
+    /* Live sources that are not files (the prefix table of issue 11 replaces this). */
+    if (strncmp(spec, "kd:", 3) == 0)
+        return ss_kd_open(spec + 3, out, err);
+
     const ss_file_backend *forced = NULL;
     const char *path = spec;
     const char *colon = strchr(spec, ':');
@@ -38,7 +42,7 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
         else if (!strchr(spec, '/') || strchr(spec, '/') > colon) {
             /* "word:rest" with no slash before the colon: an unknown scheme, not a path */
             return ss_fail(err, SS_E_UNSUPPORTED,
-                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime)", spec,
+                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime, kd)", spec,
                            (int)(colon - spec), spec);
         }
     }
