@@ -47,8 +47,30 @@ static ss_rsp_event feed_bytewise(ss_rsp_parser *p, const char *s, size_t *taken
     return SS_RSP_NEED_MORE;
 }
 
+/* Seeds for fuzz_gdbrsp (scripts/fuzz.sh): what a stub sends, first byte = chunk size. */
+static void save_seeds(void)
+{
+    static const char *const streams[] = {
+        "\x03+$PacketSize=1000;qXfer:features:read+;multiprocess+;QStartNoAckMode+#f6+$OK#9a",
+        "\x05$T05thread:p01.01;#06$mp01.01,p01.02#1d$l#6c",
+        "\x01$0* #7a%Stop:T05#99$E14#aa$E.no such page#00",
+        ("\x07$l<target><xi:include href=\"i386-64bit.xml\"/><!--reg name=\"a\" bitsize=\"8\"/--><reg "
+         "name=\"cr3\" bitsize=\"64\" regnum=\"29\"/></target>#00"),
+        "\x02$m}\x03}\x04}]}\x0a#00-garbage$O68690a#00",
+    };
+    if (!getenv("SS_FUZZ_SEED_DIR"))
+        return;
+    for (size_t i = 0; i < sizeof streams / sizeof *streams; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "stream%zu", i);
+        const char *path = ss_check_spit(name, streams[i], strlen(streams[i]));
+        ssw_save_seed("fuzz_gdbrsp", name, path);
+    }
+}
+
 START_TEST(rsp_framing)
 {
+    save_seeds();
     ss_rsp_parser *p = malloc(sizeof *p);
     ss_rsp_parser_init(p);
     size_t used;

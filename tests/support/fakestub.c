@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -354,6 +355,9 @@ static void serve(fstub *s)
     s->cpu = 0;
     s->in_off = s->in_len = 0;
     atomic_store(&s->running, false); /* connecting stops the guest, as in QEMU */
+    /* ... which QEMU announces with an unsolicited stop reply before any request */
+    if ((s->cfg.fault == FSTUB_NONE || s->cfg.fault_on) && reply(s, 0, "T02thread:01;") != 0)
+        return;
     for (;;) {
         int b = next_byte(s);
         if (b < 0)
@@ -407,6 +411,8 @@ static void *run(void *arg)
         s->cfd = accept(s->lfd, NULL, NULL);
         if (s->cfd < 0)
             continue;
+        int one = 1; /* replies go out at once (no Nagle wait for the client's delayed ACK) */
+        setsockopt(s->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         serve(s);
         close(s->cfd);
         s->cfd = -1;

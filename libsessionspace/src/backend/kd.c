@@ -56,6 +56,7 @@ typedef struct kd_ctx {
     bool heard;         /* the stub has sent at least one byte */
     size_t packet_size; /* qSupported's PacketSize (0: not given) */
     size_t chunk;       /* bytes per `m` request: divides 4096 */
+    size_t inflight;    /* requests sent and not yet answered (pipelined reads) */
     _Atomic uint64_t gen;
     unsigned long long round_trips;
     char where[128]; /* "HOST:PORT" for messages */
@@ -230,6 +231,9 @@ static ss_status recv_packet(kd_ctx *k, const char *what)
         case SS_RSP_NAK:
             if (k->noack)
                 continue;
+            if (k->inflight > 1)
+                return kd_break(k, SS_E_CORRUPT,
+                                "the stub asked for a resend while %zu requests were in flight", k->inflight);
             if (++naks > KD_RETRIES)
                 return kd_break(k, SS_E_CORRUPT, "the stub asked %d times for %s to be sent again", naks,
                                 what);
@@ -435,6 +439,14 @@ static ss_status connect_to(kd_ctx *k, const char *host, const char *port, ss_er
     return SS_OK;
 }
 
+/* `S xx` or `T xx...`: a stop reply (E.3 "Stop Reply Packets"). */
+static bool is_stop_reply(const kd_ctx *k)
+{
+    const uint8_t *b = k->parser->buf;
+    return k->parser->len >= 3 && (b[0] == 'S' || b[0] == 'T') && ss_rsp_hexval(b[1]) >= 0 &&
+           ss_rsp_hexval(b[2]) >= 0 && (b[0] == 'T' || k->parser->len == 3);
+}
+
 /* The stop reply to `?` or to an interrupt: `S xx` or `T xx ...` (E.3). */
 static ss_status expect_stop(kd_ctx *k, const char *what)
 {
@@ -589,6 +601,10 @@ static ss_status scan_xml(kd_ctx *k, const char *annex, int depth, long *next)
 static ss_status kd_handshake(kd_ctx *k)
 {
     ss_status st = request(k, "qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386", "qSupported");
+    /* QEMU announces the stop that connecting caused with an unsolicited stop reply
+     * ("T02thread:01;"), which may come before the answer: skip it. */
+    for (int i = 0; st == SS_OK && i < 4 && is_stop_reply(k); i++)
+        st = recv_packet(k, "qSupported");
     if (st != SS_OK)
         return st;
     ss_rsp_features f;
@@ -646,7 +662,9 @@ static ss_status fetch_pages(kd_ctx *k, uint64_t pfn, size_t n, ss_status *res)
     uint64_t gen = atomic_load(&k->gen);
     for (;;) {
         size_t per = SS_PAGE_SIZE / k->chunk, total = n * per, sent = 0, got = 0;
-        size_t window = k->noack ? KD_WINDOW : 1;
+        /* Pipelined even with acks on: the reader of QEMU's gdbstub handles one packet after
+         * another and never waits for our '+' (kd needs QEMU anyway, for PhyMemMode). */
+        size_t window = KD_WINDOW;
         bool smaller = false;
         for (size_t i = 0; i < n; i++)
             res[i] = SS_OK;
@@ -660,7 +678,9 @@ static ss_status fetch_pages(kd_ctx *k, uint64_t pfn, size_t n, ss_status *res)
                     return st;
                 sent++;
             }
+            k->inflight = sent - got;
             ss_status st = recv_packet(k, "a memory read 'm'");
+            k->inflight = 0;
             if (st != SS_OK)
                 return st;
             size_t page = got / per, off = (got % per) * k->chunk;
@@ -836,10 +856,20 @@ static ss_status kd_cpu(void *ctx, size_t i, ss_cpu_state *out)
     return st;
 }
 
+/* The processor count, and while the guest is halted vCPU 0's paging mode and CR3. */
 static ss_status kd_info(void *ctx, ss_dump_info *info)
 {
     kd_ctx *k = ctx;
     info->number_processors = (uint32_t)k->ncpu;
+    pthread_mutex_lock(&k->lock);
+    if (have_regs(k) && k->ncpu && !k->broken && k->halted &&
+        (k->cpu_gen[0] == atomic_load(&k->gen) || read_cpu(k, 0) == SS_OK)) {
+        if (ss_cpu_paging_mode(&k->cpus[0], &info->paging_mode))
+            info->flags |= SS_INFO_PAGING_MODE;
+        info->directory_table_base = k->cpus[0].cr3;
+        info->flags |= SS_INFO_DTB;
+    }
+    pthread_mutex_unlock(&k->lock);
     return SS_OK;
 }
 
