@@ -56,7 +56,8 @@ typedef enum ss_status {
     SS_E_PT_READ = -21,      /* a paging-structure entry could not be read */
     SS_E_BAD_NUMBER = -22,   /* a number in a text argument could not be parsed */
     SS_E_BUSY = -23,         /* the source is in use and cannot be changed now */
-    SS_E_STALE = -24         /* a live source changed under a cached answer */
+    SS_E_STALE = -24,        /* a live source changed under a cached answer */
+    SS_E_CANCELLED = -25     /* a caller's callback asked a long operation (a scan) to stop */
 } ss_status;
 
 /* Returns a static, human-readable description of a status code. Never NULL. */

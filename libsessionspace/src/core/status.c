@@ -35,6 +35,7 @@ static const status_text status_table[] = {
     {SS_E_BAD_NUMBER, "bad_number", "malformed number"},
     {SS_E_BUSY, "busy", "source busy"},
     {SS_E_STALE, "stale", "live source changed"},
+    {SS_E_CANCELLED, "cancelled", "cancelled by the caller"},
 };
 
 static const status_text *status_lookup(ss_status status)
