@@ -126,8 +126,9 @@ const char *ss_slot_kind_name(ss_slot_kind kind);
  * flag and PCID bits of each dtb are ignored): kinds[i] receives an ss_slot_kind.
  * Entries are compared by frame (bits 12-51) and P bit only, since the accessed bit
  * differs between copies. The SESSION slots are session space (Windows 10 1607+
- * randomized, or fffff900'00000000 on Windows 7/8); with tables of only one session
- * they read as GLOBAL. The self-map slot comes from each table's own entries.
+ * randomized, or fffff900'00000000 on Windows 7/8). What the tables cannot tell:
+ * with tables of only one session the session slot reads as GLOBAL, and with one
+ * table per session as PRIVATE. Pass distinct dtbs. The self-map slot comes from each table's own entries.
  * Errors: SS_E_INVALID_ARG (NULL, n == 0), SS_E_NOMEM, or the read status of the
  * first table that cannot be read (SS_E_NO_PAGE, SS_E_RANGE, SS_E_IO ...).
  */
