@@ -4,6 +4,7 @@
  *   sessionspace info SOURCE [--json]
  *   sessionspace vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--json]
  *   sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [...]
+ *   sessionspace scan SOURCE [--json] [--la57]       (verb_scan.c)
  *
  * Output formats and exit codes are documented in docs/cli.md; the JSON field and
  * status names are stable.
@@ -16,6 +17,8 @@
 #include <string.h>
 
 #include "sessionspace.h"
+
+int verb_scan(int argc, char **argv); /* verb_scan.c */
 
 enum { EXIT_OK = 0, EXIT_NOT_TRANSLATED = 1, EXIT_USAGE = 2, EXIT_OPEN = 3 };
 
@@ -35,6 +38,7 @@ static void usage(FILE *f)
           "  sessionspace info SOURCE [--json]\n"
           "  sessionspace vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--json]\n"
           "  sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [--mode ...] [--json]\n"
+          "  sessionspace scan SOURCE [--json] [--la57]\n"
           "--dtb defaults to the DTB the source records (crash-dump header, CPU 0's CR3);\n"
           "--mode defaults to the paging mode it records.\n"
           "SOURCE is a file (format sniffed) or raw:PATH, dmp:PATH, elf:PATH, kdump:PATH, lime:PATH.\n"
@@ -449,6 +453,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return EXIT_OK;
     }
+    if (strcmp(verb, "scan") == 0)
+        return verb_scan(argc - 1, argv + 1);
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc != EXIT_OK)
@@ -457,5 +463,5 @@ int main(int argc, char **argv)
         return cmd_vtop(&o);
     if (strcmp(verb, "info") == 0)
         return cmd_info(&o);
-    return fail_usage("unknown verb '%s' (info, vtop)", verb);
+    return fail_usage("unknown verb '%s' (info, vtop, scan)", verb);
 }
