@@ -37,6 +37,10 @@
 
 #include "sessionspace/scan.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define ENTRIES                 512u
 #define HALF                    256u
 #define E_P                     0x1ull
@@ -74,15 +78,30 @@ static uint64_t slot_va(uint32_t slot, unsigned shift)
 
 /*
  * Hot path: does the kernel half hold an entry that is present and names this
- * frame? Counting (not branching) lets the compiler vectorise the loop.
+ * frame? Only "any" matters here (check_table counts). SSE2 has no 64-bit compare,
+ * so an entry matches when both of its 32-bit halves compare equal.
  */
-static inline unsigned kernel_self_hits(const uint8_t *page, uint64_t pa)
+static inline bool kernel_self_hit(const uint8_t *page, uint64_t pa)
 {
     const uint64_t want = pa | E_P;
-    unsigned hits = 0;
+#if defined(__SSE2__)
+    const __m128i m = _mm_set1_epi64x((long long)(E_FRAME | E_P));
+    const __m128i w = _mm_set1_epi64x((long long)want);
+    __m128i acc = _mm_setzero_si128();
+    for (unsigned i = HALF; i < ENTRIES; i += 4) {
+        __m128i a = _mm_cmpeq_epi32(_mm_and_si128(_mm_loadu_si128((const __m128i *)(page + 8 * i)), m), w);
+        __m128i b =
+            _mm_cmpeq_epi32(_mm_and_si128(_mm_loadu_si128((const __m128i *)(page + 8 * i + 16)), m), w);
+        acc = _mm_or_si128(acc, _mm_and_si128(a, _mm_shuffle_epi32(a, _MM_SHUFFLE(2, 3, 0, 1))));
+        acc = _mm_or_si128(acc, _mm_and_si128(b, _mm_shuffle_epi32(b, _MM_SHUFFLE(2, 3, 0, 1))));
+    }
+    return _mm_movemask_epi8(acc) != 0;
+#else
+    uint64_t hit = 0;
     for (unsigned i = HALF; i < ENTRIES; i++)
-        hits += (load_le64(page + 8 * i) & (E_FRAME | E_P)) == want;
-    return hits;
+        hit |= (load_le64(page + 8 * i) & (E_FRAME | E_P)) == want;
+    return hit != 0;
+#endif
 }
 
 /* The full checks (see the file comment). Fills *c and returns 1 when the page passes. */
@@ -206,7 +225,7 @@ ss_status ss_scan_run(ss_source *src, const ss_scan_options *opts, ss_scan_found
                 page = buf;
                 ps = ss_source_read(src, pa + SS_PAGE_SIZE / 2, buf + SS_PAGE_SIZE / 2, SS_PAGE_SIZE / 2,
                                     NULL);
-                if (ps == SS_OK && kernel_self_hits(buf, pa))
+                if (ps == SS_OK && kernel_self_hit(buf, pa))
                     ps = ss_source_read(src, pa, buf, SS_PAGE_SIZE / 2, NULL);
                 else if (ps == SS_OK)
                     page = NULL; /* read, and not a candidate */
@@ -216,7 +235,7 @@ ss_status ss_scan_run(ss_source *src, const ss_scan_options *opts, ss_scan_found
             } else {
                 stats->pages_scanned++;
                 ss_scan_candidate c;
-                if (page && kernel_self_hits(page, pa) && check_table(page, pa, &p, &c)) {
+                if (page && kernel_self_hit(page, pa) && check_table(page, pa, &p, &c)) {
                     stats->candidates++;
                     if (found(arg, &c))
                         return SS_E_CANCELLED;
