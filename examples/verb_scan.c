@@ -1,5 +1,5 @@
 /*
- * sessionspace scan SOURCE [--json] [--la57]
+ * sessionspace scan SOURCE [--json] [--la57]  (an entry of cli.h's verb table)
  *
  * Symbol-less discovery (sessionspace/scan.h): every page of the source is checked
  * for a top-level page table that maps itself (the Windows self-map); the roots found
@@ -17,16 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "sessionspace.h"
 
-int verb_scan(int argc, char **argv);
-
-enum { SCAN_EXIT_OK = 0, SCAN_EXIT_NONE = 1, SCAN_EXIT_USAGE = 2, SCAN_EXIT_OPEN = 3 };
-
-static const char scan_usage[] =
-    "usage: sessionspace scan SOURCE [--json] [--la57]\n"
-    "  --json   one JSON document: roots, clusters, slot kinds\n"
-    "  --la57   the tables are PML5s (5-level paging): self-map base from bit 48\n";
+/* Exit code 1 (CLI_EXIT_NOT_TRANSLATED for vtop) means "no root found" here. */
+enum { SCAN_EXIT_NONE = 1 };
 
 typedef struct bar {
     bool on;
@@ -130,7 +125,7 @@ static int report(ss_source *src, const char *spec, const ss_scan_candidate *c, 
         fprintf(stderr, "sessionspace scan: out of memory\n");
         free(cl);
         free(dtbs);
-        return SCAN_EXIT_OPEN;
+        return CLI_EXIT_OPEN;
     }
     for (size_t i = 0; i < n; i++)
         dtbs[i] = c[i].dtb;
@@ -199,7 +194,7 @@ static int report(ss_source *src, const char *spec, const ss_scan_candidate *c, 
                st->pages_scanned * SS_PAGE_SIZE / 1048576.0, st->pages_scanned, st->pages_unreadable, spec, n,
                n == 1 ? "" : "s");
         if (n > 0)
-            printf("%-18s  %-5s  %-18s  %s\n", "dtb", "slot", "self-map base", "cluster");
+            printf("%-17s  %-5s  %-17s  %s\n", "dtb", "slot", "self-map base", "cluster");
         for (size_t i = 0; i < n; i++) {
             char k[24];
             if (!clustered)
@@ -208,8 +203,10 @@ static int report(ss_source *src, const char *spec, const ss_scan_candidate *c, 
                 snprintf(k, sizeof k, "0 (no session)");
             else
                 snprintf(k, sizeof k, "%" PRIu32, cl[i]);
-            printf("0x%016" PRIx64 "  %#5x  0x%016" PRIx64 "  %s\n", c[i].dtb, c[i].self_map_slot,
-                   c[i].self_map_base, k);
+            char dtb[24], base[24];
+            cli_addr(dtb, sizeof dtb, c[i].dtb);
+            cli_addr(base, sizeof base, c[i].self_map_base);
+            printf("%-17s  %#5x  %-17s  %s\n", dtb, c[i].self_map_slot, base, k);
         }
         if (clustered) {
             printf("%zu session cluster%s, %zu root%s without session space\n", ncl, ncl == 1 ? "" : "s",
@@ -222,10 +219,10 @@ static int report(ss_source *src, const char *spec, const ss_scan_candidate *c, 
     }
     free(cl);
     free(dtbs);
-    return n ? SCAN_EXIT_OK : SCAN_EXIT_NONE;
+    return n ? CLI_EXIT_OK : SCAN_EXIT_NONE;
 }
 
-int verb_scan(int argc, char **argv)
+static int run_scan(const cli_verb *self, int argc, char **argv)
 {
     const char *spec = NULL;
     bool json = false, la57 = false;
@@ -234,29 +231,19 @@ int verb_scan(int argc, char **argv)
             json = true;
         else if (strcmp(argv[i], "--la57") == 0)
             la57 = true;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(scan_usage, stdout);
-            return SCAN_EXIT_OK;
-        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-            fprintf(stderr, "sessionspace scan: unknown option '%s'\n%s", argv[i], scan_usage);
-            return SCAN_EXIT_USAGE;
-        } else if (!spec)
+        else if (argv[i][0] == '-' && argv[i][1] != 0)
+            return cli_usage_error(self, "unknown option '%s'", argv[i]);
+        else if (!spec)
             spec = argv[i];
-        else {
-            fprintf(stderr, "sessionspace scan: unexpected argument '%s'\n%s", argv[i], scan_usage);
-            return SCAN_EXIT_USAGE;
-        }
+        else
+            return cli_usage_error(self, "unexpected argument '%s'", argv[i]);
     }
-    if (!spec) {
-        fprintf(stderr, "sessionspace scan: missing SOURCE\n%s", scan_usage);
-        return SCAN_EXIT_USAGE;
-    }
+    if (!spec)
+        return cli_usage_error(self, "%s", "missing SOURCE");
     ss_source *src;
-    ss_error err;
-    if (ss_source_open(spec, &src, &err) != SS_OK) {
-        fprintf(stderr, "sessionspace: %s (%s)\n", err.message, ss_status_name(err.status));
-        return SCAN_EXIT_OPEN;
-    }
+    int orc = cli_open_source(spec, &src);
+    if (orc != CLI_EXIT_OK)
+        return orc;
     bar b = {isatty(STDERR_FILENO) != 0, now_s(), -1};
     ss_scan_options o = SS_SCAN_OPTIONS_INIT;
     o.mode = la57 ? SS_MODE_LA57 : SS_MODE_X64;
@@ -274,10 +261,19 @@ int verb_scan(int argc, char **argv)
     if (s != SS_OK) {
         fprintf(stderr, "sessionspace scan: %s: %s\n", spec, ss_strerror(s));
         ss_source_close(src);
-        return SCAN_EXIT_OPEN;
+        return CLI_EXIT_OPEN;
     }
     int rc = report(src, spec, c, n, &st, json, la57);
     ss_scan_free(c);
     ss_source_close(src);
     return rc;
 }
+
+const cli_verb cli_verb_scan = {
+    "scan",
+    "find page-table roots by their self-map and group them into sessions (no symbols)",
+    "scan SOURCE [--json] [--la57]\n"
+    "  --json   one JSON document: roots, session clusters, PML4 slot kinds (docs/cli.md)\n"
+    "  --la57   the tables are PML5s (5-level paging): self-map base from bit 48, no clustering\n",
+    run_scan,
+};
