@@ -5,7 +5,9 @@
  * the generator's sessions; the slot classification is exact; progress and
  * cancellation behave.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "dmpwriter.h"
 #include "scanimage.h"
@@ -380,6 +382,64 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/*
+ * A 16-page memory written by hand: roots at pfn 1 and 9 (self-map 0x1ED, six shared
+ * kernel entries, a session entry in the second), the rest tables and data. Both are
+ * found; with SS_FUZZ_SEED_DIR set it is also written as fuzz_scan seeds
+ * ([flags][hole page] then the memory).
+ */
+START_TEST(tiny_memory_and_fuzz_seeds)
+{
+    ssb_image *img = ssb_new(SS_MODE_X64, 16 * 4096, 0);
+    ck_assert_ptr_nonnull(img);
+    for (unsigned r = 0; r < 2; r++) {
+        uint64_t root = r ? 9 * 4096 : 4096;
+        uint64_t e = root | 0x63;
+        ssb_write(img, root + 8 * 0x1ed, &e, 8);
+        for (unsigned k = 0; k < 6; k++) {
+            e = (uint64_t)(2 + k) << 12 | 0x63;
+            ssb_write(img, root + 8 * (0x1f0 + k), &e, 8);
+        }
+        e = (uint64_t)(8 + 2 * r) << 12 | 0x67; /* user entry (US) */
+        ssb_write(img, root, &e, 8);
+    }
+    uint64_t session = 11ull << 12 | 0x63;
+    ssb_write(img, 9 * 4096 + 8 * 0x1a0, &session, 8);
+    ss_source *src = ss_test_open_raw(img, "scan-tiny.raw");
+    ss_scan_candidate *c;
+    size_t n;
+    ck_assert_int_eq(ss_scan_collect(src, NULL, &c, &n, NULL), SS_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(c[0].dtb, 4096);
+    ck_assert_uint_eq(c[1].dtb, 9 * 4096);
+    ck_assert_uint_eq(c[1].kernel_present, 8);
+    ss_scan_free(c);
+    ss_source_close(src);
+
+    const char *dir = getenv("SS_FUZZ_SEED_DIR");
+    if (dir && *dir) {
+        char sub[600], path[700];
+        snprintf(sub, sizeof sub, "%s/fuzz_scan", dir);
+        ck_assert(mkdir(dir, 0755) == 0 || errno == EEXIST);
+        ck_assert(mkdir(sub, 0755) == 0 || errno == EEXIST);
+        static const uint8_t heads[3][2] = {{0x00, 0}, {0x61, 5}, {0x03, 9}};
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/seed-%d", sub, i);
+            FILE *f = fopen(path, "wb");
+            ck_assert_ptr_nonnull(f);
+            fwrite(heads[i], 1, 2, f);
+            for (uint64_t pfn = 0; pfn < 16; pfn++) {
+                uint8_t page[4096];
+                ssb_read(img, pfn * 4096, page, sizeof page);
+                fwrite(page, 1, sizeof page, f);
+            }
+            ck_assert_int_eq(fclose(f), 0);
+        }
+    }
+    ssb_free(img);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nt_scan");
@@ -392,6 +452,7 @@ int main(void)
     tcase_add_test(tc, slots_from_subsets);
     tcase_add_test(tc, progress_and_cancel);
     tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, tiny_memory_and_fuzz_seeds);
     suite_add_tcase(s, tc);
     return ss_run_suite(s);
 }
