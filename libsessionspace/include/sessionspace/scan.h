@@ -85,8 +85,9 @@ typedef struct ss_scan_stats {
  *  - each half holds at least min_zero_entries zero entries.
  * Pages the source cannot read are skipped and counted. Allocates nothing per page.
  *
- * Errors: SS_E_INVALID_ARG (NULL src or found, bad options version or mode),
- * SS_E_CANCELLED (progress or found returned non-zero; *stats tells how far it got).
+ * Errors: SS_E_INVALID_ARG (NULL src or found, bad options version or mode,
+ * min_zero_entries above 256), SS_E_CANCELLED (progress or found returned non-zero;
+ * *stats tells how far it got), or the status of ss_source_ranges().
  * *stats (optional) is filled in every case but SS_E_INVALID_ARG.
  */
 ss_status ss_scan_run(ss_source *src, const ss_scan_options *opts, ss_scan_found_fn found, void *arg,
