@@ -1,5 +1,5 @@
 /*
- * sessionspace scan SOURCE [--json] [--la57]  (an entry of cli.h's verb table)
+ * sessionspace scan SOURCE [--json] [--la57] [--min-kernel N]  (an entry of cli.h's verb table)
  *
  * Symbol-less discovery (sessionspace/scan.h): every page of the source is checked
  * for a top-level page table that maps itself (the Windows self-map); the roots found
@@ -226,12 +226,21 @@ static int run_scan(const cli_verb *self, int argc, char **argv)
 {
     const char *spec = NULL;
     bool json = false, la57 = false;
+    uint64_t min_kernel = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = true;
         else if (strcmp(argv[i], "--la57") == 0)
             la57 = true;
-        else if (argv[i][0] == '-' && argv[i][1] != 0)
+        else if (strcmp(argv[i], "--min-kernel") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error(self, "%s", "incomplete option '--min-kernel' (it takes a value)");
+            const char *v = argv[++i];
+            char *end = NULL;
+            min_kernel = strspn(v, "0123456789") == strlen(v) ? strtoull(v, &end, 10) : 0;
+            if (!end || *end || min_kernel < 1 || min_kernel > 255)
+                return cli_usage_error(self, "bad --min-kernel value '%s' (1 to 255)", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1] != 0)
             return cli_usage_error(self, "unknown option '%s'", argv[i]);
         else if (!spec)
             spec = argv[i];
@@ -247,6 +256,7 @@ static int run_scan(const cli_verb *self, int argc, char **argv)
     bar b = {isatty(STDERR_FILENO) != 0, now_s(), -1};
     ss_scan_options o = SS_SCAN_OPTIONS_INIT;
     o.mode = la57 ? SS_MODE_LA57 : SS_MODE_X64;
+    o.min_kernel_entries = (uint32_t)min_kernel;
     o.progress_step = 16u << 20;
     if (b.on) {
         o.progress = draw_bar;
@@ -272,8 +282,11 @@ static int run_scan(const cli_verb *self, int argc, char **argv)
 const cli_verb cli_verb_scan = {
     "scan",
     "find page-table roots by their self-map and group them into sessions (no symbols)",
-    "scan SOURCE [--json] [--la57]\n"
-    "  --json   one JSON document: roots, session clusters, PML4 slot kinds (docs/cli.md)\n"
-    "  --la57   the tables are PML5s (5-level paging): self-map base from bit 48, no clustering\n",
+    "scan SOURCE [--json] [--la57] [--min-kernel N]\n"
+    "  --json           one JSON document: roots, session clusters, PML4 slot kinds (docs/cli.md)\n"
+    "  --la57           the tables are PML5s (5-level paging): self-map base from bit 48, no\n"
+    "                   clustering\n"
+    "  --min-kernel N   present supervisor kernel-half entries a root must have besides the\n"
+    "                   self-map (default 6; 1 with --la57)\n",
     run_scan,
 };

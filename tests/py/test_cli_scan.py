@@ -111,6 +111,17 @@ class ScanVerb(unittest.TestCase):
         self.assertIn("3 session clusters, 2 roots without session space", r.stdout)
         self.assertIn("session slots:       0x1f2", r.stdout)
 
+    def test_min_kernel(self):
+        raw, _, truth = self.images["win7"]
+        # processes hold 8 kernel-global entries + hyperspace + session space besides the self-map
+        r = run("scan", raw, "--json", "--min-kernel", "10")
+        self.assertEqual(r.returncode, 0)
+        found = {int(d["dtb"], 16) for d in json.loads(r.stdout)["dtbs"]}
+        self.assertEqual(found, {d for d, s in truth["roots"].items() if s is not None})
+        r = run("scan", raw, "--json", "--min-kernel", "11")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(json.loads(r.stdout)["dtbs"], [])
+
     def test_nothing_found_and_errors(self):
         empty = os.path.join(self.tmp.name, "zeros.raw")
         with open(empty, "wb") as f:
@@ -123,6 +134,9 @@ class ScanVerb(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("sessionspace scan: missing SOURCE", r.stderr)
         self.assertEqual(run("scan", empty, "--bogus").returncode, 2)
+        self.assertEqual(run("scan", empty, "--min-kernel", "0").returncode, 2)
+        self.assertEqual(run("scan", empty, "--min-kernel", "1a").returncode, 2)
+        self.assertEqual(run("scan", empty, "--min-kernel").returncode, 2)
         r = run("scan", "--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("--la57", r.stdout)
