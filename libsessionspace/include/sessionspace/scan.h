@@ -129,7 +129,10 @@ const char *ss_slot_kind_name(ss_slot_kind kind);
  * differs between copies. The SESSION slots are session space (Windows 10 1607+
  * randomized, or fffff900'00000000 on Windows 7/8). What the tables cannot tell:
  * with tables of only one session the session slot reads as GLOBAL, and with one
- * table per session as PRIVATE. Pass distinct dtbs. The self-map slot comes from each table's own entries.
+ * table per session as PRIVATE. Pass distinct dtbs of one system: a table whose
+ * kernel-global entries differ from the others' (another machine's, a boot-time copy)
+ * makes those slots read as SESSION, and ss_scan_cluster then merges every table that
+ * shares them into one cluster. The self-map slot comes from each table's own entries.
  * Errors: SS_E_INVALID_ARG (NULL, n == 0), SS_E_NOMEM, or the read status of the
  * first table that cannot be read (SS_E_NO_PAGE, SS_E_RANGE, SS_E_IO ...).
  */
