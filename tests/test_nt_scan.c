@@ -127,7 +127,7 @@ static void raw_case(const ssb_scan_spec *spec, const char *name)
     ssb_scan_truth t;
     ssb_image *img = ssb_build_scan_image(spec, &t);
     ck_assert_ptr_nonnull(img);
-    ck_assert_uint_eq(t.ndecoys, spec->decoys ? 8u : 0u);
+    ck_assert_uint_eq(t.ndecoys, spec->decoys ? 9u : 0u);
     ss_source *src = ss_test_open_raw(img, name);
     ck_assert_ptr_nonnull(src);
     scan_and_check(src, &t, spec->nsessions);

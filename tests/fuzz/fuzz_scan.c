@@ -3,7 +3,7 @@
  * the clustering over arbitrary physical memory must not crash, and every page the
  * scan reports must pass the documented checks when re-checked here independently
  * (exactly one present self-reference, in the kernel half, P+RW, no PS anywhere,
- * enough zero entries); a violation aborts.
+ * US on every present user-half entry, enough zero entries); a violation aborts.
  *
  * Input: u8 flags (bit 0: no flat mapping (reads only), bit 1: one page a hole,
  * bit 2: LA57 thresholds, bits 4-7: min_kernel_entries); u8 the hole's page; then
@@ -70,8 +70,8 @@ static void recheck(const fmem *m, const ss_scan_candidate *c)
         memcpy(&e, p + 8 * i, 8);
         if (!e)
             *(i < 256 ? &zero_user : &zero_kernel) += 1;
-        if ((e & 1) && (e & 0x80))
-            abort();
+        if ((e & 1) && ((e & 0x80) || (i < 256 && !(e & 4))))
+            abort(); /* PS anywhere, or a supervisor user-half entry */
         if ((e & 1) && (e & 0x000ffffffffff000ull) == c->dtb)
             self++;
     }

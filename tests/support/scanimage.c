@@ -48,7 +48,7 @@ static int add_decoys(ssb_image *img, ssb_scan_truth *t, uint64_t tmpl_root, uns
         return -1;
     uint64_t self_flags = tmpl[s] & ~E_FRAME;
     int ok = 0;
-    for (int kind = SSB_DECOY_TWO_SELF; kind <= SSB_DECOY_ZERO && ok == 0; kind++) {
+    for (int kind = SSB_DECOY_TWO_SELF; kind <= SSB_DECOY_USER_KERNEL && ok == 0; kind++) {
         uint64_t pa = ssb_alloc_page(img); /* allocate, then fill in place */
         if (!pa || t->ndecoys == SSB_SCAN_MAX_DECOYS)
             return -1;
@@ -87,6 +87,10 @@ static int add_decoys(ssb_image *img, ssb_scan_truth *t, uint64_t tmpl_root, uns
                     e[i] = 0x400; /* not present, non-zero (a software value) */
             break;
         case SSB_DECOY_ZERO: memset(e, 0, PG); break;
+        case SSB_DECOY_USER_KERNEL:
+            for (unsigned i = 0; i < 256; i++)
+                e[i] &= ~(uint64_t)SSB_US;
+            break;
         }
         ok = ssb_write(img, pa, e, PG);
         t->decoy[t->ndecoys] = pa;

@@ -44,14 +44,15 @@ typedef struct ssb_scan_spec {
 } ssb_scan_spec;
 
 /* Decoy kinds (ssb_scan_truth.decoy_kind), each a page the scan must not report. */
-#define SSB_DECOY_TWO_SELF   1 /* two entries name the page itself */
-#define SSB_DECOY_PS_BIT     2 /* a present kernel entry with PS set */
-#define SSB_DECOY_FEW_KERNEL 3 /* self-map, but only 2 other kernel entries */
-#define SSB_DECOY_PAST_END   4 /* self-map, kernel entries name frames past the end of memory */
-#define SSB_DECOY_USER_SELF  5 /* the only self reference is in the user half */
-#define SSB_DECOY_COPY       6 /* a verbatim copy of a real PML4 in another frame */
-#define SSB_DECOY_NO_ZEROS   7 /* self-map, but no zero entry in the user half */
-#define SSB_DECOY_ZERO       8 /* an all-zero page */
+#define SSB_DECOY_TWO_SELF    1 /* two entries name the page itself */
+#define SSB_DECOY_PS_BIT      2 /* a present kernel entry with PS set */
+#define SSB_DECOY_FEW_KERNEL  3 /* self-map, but only 2 other kernel entries */
+#define SSB_DECOY_PAST_END    4 /* self-map, kernel entries name frames past the end of memory */
+#define SSB_DECOY_USER_SELF   5 /* the only self reference is in the user half */
+#define SSB_DECOY_COPY        6 /* a verbatim copy of a real PML4 in another frame */
+#define SSB_DECOY_NO_ZEROS    7 /* self-map, but no zero entry in the user half */
+#define SSB_DECOY_ZERO        8 /* an all-zero page */
+#define SSB_DECOY_USER_KERNEL 9 /* a present user-half entry without US */
 
 typedef struct ssb_scan_truth {
     size_t nroots;

@@ -80,6 +80,7 @@ typedef struct ss_scan_stats {
  *    that entry is in the kernel half (slot 256..511), with P and RW set and PS clear;
  *  - no present entry has the PS bit (reserved in a PML4E / PML5E);
  *  - every present entry names a frame below max_pa;
+ *  - every present user-half entry has US set;
  *  - the kernel half holds at least min_kernel_entries other present supervisor
  *    (US clear) entries;
  *  - each half holds at least min_zero_entries zero entries.

@@ -12,7 +12,11 @@
  *    with PS clear, at least 6 present supervisor kernel-half entries whose frames
  *    lie below the top of physical memory, and more than 64 zero entries in each
  *    half.
- * We require all of them (thresholds adjustable through ss_scan_options).
+ * We require all of them (thresholds adjustable through ss_scan_options), and the
+ * shape of the halves: the self entry in the kernel half (slot >= 256) and every
+ * present user-half entry user-accessible (US set: a user page needs US at every
+ * level, Intel SDM Vol. 3A 4.6.1). The US bit of the self entry itself is not
+ * checked: the March 2018 Windows 7 update ("Total Meltdown") shipped it set.
  *
  * False positives and what rejects them:
  *  - a copy of a PML4 in another frame (a page written out and read back through
@@ -128,6 +132,8 @@ static int check_table(const uint8_t *page, uint64_t pa, const scan_params *p, s
             self_slot = i;
         } else if (half && !(e & E_US)) {
             kernel_supervisor++;
+        } else if (!half && !(e & E_US)) {
+            return 0; /* user space is user-accessible at every level, the PML4E first */
         }
     }
     if (self_count != 1 || self_slot < HALF)
