@@ -8,8 +8,8 @@
 #define SESSIONSPACE_H
 
 #include "sessionspace/common.h"
+#include "sessionspace/scan.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
-#include "sessionspace/scan.h"
 
 #endif /* SESSIONSPACE_H */
