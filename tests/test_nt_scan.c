@@ -1,7 +1,8 @@
 /*
  * Symbol-less discovery (sessionspace/scan.h): the scan finds exactly the roots the
  * generator (tests/support/scanimage.c) built and none of its decoys, on a raw image,
- * a bitmap crash dump and a backend without zero-copy pages; clustering gives back
+ * a bitmap crash dump, ELF, LiME, kdump and a backend without zero-copy pages;
+ * clustering gives back
  * the generator's sessions; the slot classification is exact; progress and
  * cancellation behave.
  */
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "dmpwriter.h"
+#include "elfwriter.h"
 #include "scanimage.h"
 #include "ss_check.h"
 #include "testutil.h"
@@ -186,6 +188,28 @@ START_TEST(bitmap_dump)
     ss_source *src = ss_check_open("dmp:", path, SS_OK);
     scan_and_check(src, &t, WIN10.nsessions);
     ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
+/* Any source: an ELF core, a LiME file and a zlib kdump (no page pointers: the scan reads). */
+START_TEST(elf_lime_kdump)
+{
+    ssb_scan_truth t;
+    ssb_image *img = ssb_build_scan_image(&WIN7, &t);
+    ck_assert_ptr_nonnull(img);
+    ssw_opts o = SSW_OPTS_INIT;
+    const char *elf = ss_test_path("scan.elf"), *lime = ss_test_path("scan.lime"),
+               *kdump = ss_test_path("scan.kdump");
+    ck_assert_int_eq(ssw_write_elf(img, elf, &o), 0);
+    ck_assert_int_eq(ssw_write_lime(img, lime), 0);
+    ck_assert_int_eq(ssw_write_kdump(img, kdump, &o), 0);
+    const char *prefix[3] = {"elf:", "lime:", "kdump:"}, *path[3] = {elf, lime, kdump};
+    for (int i = 0; i < 3; i++) {
+        ss_source *src = ss_check_open(prefix[i], path[i], SS_OK);
+        scan_and_check(src, &t, WIN7.nsessions);
+        ss_source_close(src);
+    }
     ssb_free(img);
 }
 END_TEST
@@ -449,6 +473,7 @@ int main(void)
     tcase_add_test(tc, win7_pte_base);
     tcase_add_test(tc, bitmap_dump);
     tcase_add_test(tc, read_fallback_and_holes);
+    tcase_add_test(tc, elf_lime_kdump);
     tcase_add_test(tc, slots_from_subsets);
     tcase_add_test(tc, progress_and_cancel);
     tcase_add_test(tc, bad_arguments);
