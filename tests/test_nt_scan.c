@@ -2,9 +2,8 @@
  * Symbol-less discovery (sessionspace/scan.h): the scan finds exactly the roots the
  * generator (tests/support/scanimage.c) built and none of its decoys, on a raw image,
  * a bitmap crash dump, ELF, LiME, kdump and a backend without zero-copy pages;
- * clustering gives back
- * the generator's sessions; the slot classification is exact; progress and
- * cancellation behave.
+ * clustering gives back the generator's sessions; the slot classification is exact;
+ * progress and cancellation behave.
  */
 #include <errno.h>
 #include <stdlib.h>
