@@ -280,6 +280,7 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
     if ((flags & SSB_NT_KVA_SHADOW) && p->kprocess_user_directory_table_base == SS_NT_NO_FIELD)
         return NULL;
     memset(t, 0, sizeof *t);
+    t->profile = *p;
     gen g = {0};
     g.p = p;
     g.flags = flags;
@@ -632,7 +633,7 @@ int ssb_nt_write_truth(const ssb_nt_truth *t, const char *path)
     if (!f)
         return -1;
 #define X(k, v) fprintf(f, "%s %#llx\n", k, (unsigned long long)(v))
-    X("build", t->build);
+    fprintf(f, "build %u\n", t->build);
     X("system_dtb", t->system_dtb);
     X("kernel_base", t->kernel_base);
     X("ps_active_process_head", t->ps_active_process_head);
@@ -667,5 +668,45 @@ int ssb_nt_write_truth(const ssb_nt_truth *t, const char *path)
         fprintf(f, "image %s %#llx %#x\n", t->images[i].name, (unsigned long long)t->images[i].base,
                 t->images[i].size);
 #undef X
+    /* The layout the image was built with, as "offset STRUCT.FIELD VALUE" (absent fields left out),
+       so scripts can write an ISF of their own for it. */
+    const ss_nt_profile *p = &t->profile;
+    const struct {
+        const char *name;
+        uint32_t v;
+    } off[] = {
+        {"_KPROCESS.DirectoryTableBase", p->kprocess_directory_table_base},
+        {"_KPROCESS.UserDirectoryTableBase", p->kprocess_user_directory_table_base},
+        {"_EPROCESS.UniqueProcessId", p->eprocess_unique_process_id},
+        {"_EPROCESS.ActiveProcessLinks", p->eprocess_active_process_links},
+        {"_EPROCESS.ImageFileName", p->eprocess_image_file_name},
+        {"_EPROCESS.Session", p->eprocess_session},
+        {"_EPROCESS.SessionProcessLinks", p->eprocess_session_process_links},
+        {"_MM_SESSION_SPACE.SessionId", p->session_session_id},
+        {"_MM_SESSION_SPACE.ProcessList", p->session_process_list},
+        {p->session_images == SS_NT_IMAGES_TREE ? "_MM_SESSION_SPACE.ImageTree"
+                                                : "_MM_SESSION_SPACE.ImageList",
+         p->session_image_list},
+        {"_MM_SESSION_SPACE.PagedPoolStart", p->session_paged_pool_start},
+        {"_MM_SESSION_SPACE.PagedPoolEnd", p->session_paged_pool_end},
+        {"_MM_SESSION_SPACE.NonPagablePages", p->session_non_pagable_pages},
+        {"_MM_SESSION_SPACE.CommittedPages", p->session_committed_pages},
+        {"_MM_SESSION_SPACE.ResidentProcessCount", p->session_resident_process_count},
+        {p->session_images == SS_NT_IMAGES_TREE ? "_IMAGE_ENTRY_IN_SESSION.Node"
+                                                : "_IMAGE_ENTRY_IN_SESSION.Link",
+         p->image_link},
+        {"_IMAGE_ENTRY_IN_SESSION.Address", p->image_address},
+        {"_IMAGE_ENTRY_IN_SESSION.LastAddress", p->image_last_address},
+        {"_IMAGE_ENTRY_IN_SESSION.DataTableEntry", p->image_data_table_entry},
+        {"_KLDR_DATA_TABLE_ENTRY.DllBase", p->ldr_dll_base},
+        {"_KLDR_DATA_TABLE_ENTRY.SizeOfImage", p->ldr_size_of_image},
+        {"_KLDR_DATA_TABLE_ENTRY.BaseDllName", p->ldr_base_dll_name},
+    };
+    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++)
+        if (off[i].v != SS_NT_NO_FIELD)
+            fprintf(f, "offset %s %#x\n", off[i].name, off[i].v);
+    fprintf(f,
+            "symbol PsActiveProcessHead %#x\nsymbol PsLoadedModuleList %#x\nsymbol KdDebuggerDataBlock %#x\n",
+            t->rva_ps_active_process_head, t->rva_ps_loaded_module_list, t->rva_kd_debugger_data_block);
     return fclose(f) == 0 ? 0 : -1;
 }

@@ -72,6 +72,7 @@ typedef struct ssb_nt_image_truth {
 } ssb_nt_image_truth;
 
 typedef struct ssb_nt_truth {
+    ss_nt_profile profile; /* the layout the image was built with */
     ss_mode mode;
     uint32_t build;
     uint32_t machine; /* IMAGE_FILE_MACHINE_* */

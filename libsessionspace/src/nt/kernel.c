@@ -99,14 +99,14 @@ static int check_image(ss_space *sp, uint64_t base, ss_nt_kernel_info *out)
 ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *err)
 {
     if (!space || !out)
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "ss_nt_find_kernel: NULL argument");
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_find_kernel: NULL argument");
     if (ss_space_mode(space) != SS_MODE_X64)
-        return ss_nt_fail(err, SS_E_UNSUPPORTED, "the kernel image scan supports x64 page tables only");
+        return ss_ntm_fail(err, SS_E_UNSUPPORTED, "the kernel image scan supports x64 page tables only");
     ss_source *src = ss_space_source(space);
     uint64_t dtb = ss_space_dtb(space) & FRAME_MASK;
     uint64_t pml4[512];
     if (ss_source_read(src, dtb, pml4, sizeof pml4, NULL) != SS_OK)
-        return ss_nt_fail(err, SS_E_NOT_FOUND, "cannot read the PML4 at %#llx", (unsigned long long)dtb);
+        return ss_ntm_fail(err, SS_E_NOT_FOUND, "cannot read the PML4 at %#llx", (unsigned long long)dtb);
     uint32_t tried = 0;
     for (unsigned i4 = 256; i4 < 512; i4++) {
         uint64_t e4 = pml4[i4];
@@ -135,8 +135,8 @@ ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *e
                     continue;
                 uint64_t va2 = va3 | (uint64_t)i2 << 21;
                 if (++tried > MAX_CANDIDATES)
-                    return ss_nt_fail(err, SS_E_NOT_FOUND, "no kernel image in the first %u candidate bases",
-                                      MAX_CANDIDATES);
+                    return ss_ntm_fail(err, SS_E_NOT_FOUND, "no kernel image in the first %u candidate bases",
+                                       MAX_CANDIDATES);
                 if (e2 & 0x80) {
                     if (check_image(space, va2, out))
                         return SS_OK;
@@ -151,8 +151,8 @@ ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *e
             }
         }
     }
-    return ss_nt_fail(err, SS_E_NOT_FOUND,
-                      "no kernel image (MZ/PE with a CodeView record naming ntkrnlmp.pdb, ntoskrnl.pdb, "
-                      "ntkrnlpa.pdb or ntkrpamp.pdb) in the kernel half of DTB %#llx",
-                      (unsigned long long)dtb);
+    return ss_ntm_fail(err, SS_E_NOT_FOUND,
+                       "no kernel image (MZ/PE with a CodeView record naming ntkrnlmp.pdb, ntoskrnl.pdb, "
+                       "ntkrnlpa.pdb or ntkrpamp.pdb) in the kernel half of DTB %#llx",
+                       (unsigned long long)dtb);
 }

@@ -19,7 +19,7 @@
 #define KDBG_KERN_BASE 0x18
 #define KDBG_PS_ACTIVE 0x50
 
-ss_status ss_nt_fail(ss_error *err, ss_status st, const char *fmt, ...)
+ss_status ss_ntm_fail(ss_error *err, ss_status st, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -111,17 +111,17 @@ static ss_status check_profile(const ss_nt_profile *p, ss_error *err)
         {offsetof(ss_nt_profile, session_process_list), "_MM_SESSION_SPACE.ProcessList"},
     };
     if (p->version != SS_NT_PROFILE_VERSION)
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "profile version %u (this library knows %u)", p->version,
-                          SS_NT_PROFILE_VERSION);
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "profile version %u (this library knows %u)", p->version,
+                           SS_NT_PROFILE_VERSION);
     if (p->pointer_size != 4 && p->pointer_size != 8)
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "profile '%s': pointer size %u (4 or 8)", p->name,
-                          p->pointer_size);
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "profile '%s': pointer size %u (4 or 8)", p->name,
+                           p->pointer_size);
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         uint32_t v;
         memcpy(&v, (const char *)p + need[i].off, sizeof v);
         if (v == SS_NT_NO_FIELD)
-            return ss_nt_fail(err, SS_E_UNSUPPORTED, "profile '%s' has no offset for %s", p->name,
-                              need[i].what);
+            return ss_ntm_fail(err, SS_E_UNSUPPORTED, "profile '%s' has no offset for %s", p->name,
+                               need[i].what);
     }
     return SS_OK;
 }
@@ -162,28 +162,29 @@ static ss_status walk_list(const ss_nt *nt, ss_space *sp, uint64_t head, const c
     uint64_t prev = head, cur;
     ss_status st = ss_nt_read_ptr(nt, sp, head, &cur);
     if (st != SS_OK)
-        return ss_nt_fail(err, st, "%s: cannot read the list head at %#llx (%s)", what,
-                          (unsigned long long)head, ss_strerror(st));
+        return ss_ntm_fail(err, st, "%s: cannot read the list head at %#llx (%s)", what,
+                           (unsigned long long)head, ss_strerror(st));
     for (uint32_t n = 0; cur != head; n++) {
         if (n >= nt->max_list)
-            return ss_nt_fail(err, SS_E_CORRUPT, "%s: more than %u entries (a loop?) after %#llx", what,
-                              nt->max_list, (unsigned long long)prev);
+            return ss_ntm_fail(err, SS_E_CORRUPT, "%s: more than %u entries (a loop?) after %#llx", what,
+                               nt->max_list, (unsigned long long)prev);
         if (cur == 0)
-            return ss_nt_fail(err, SS_E_CORRUPT, "%s: a NULL Flink at %#llx", what, (unsigned long long)prev);
+            return ss_ntm_fail(err, SS_E_CORRUPT, "%s: a NULL Flink at %#llx", what,
+                               (unsigned long long)prev);
         uint64_t blink, next;
         if ((st = ss_nt_read_ptr(nt, sp, cur + nt->prof.pointer_size, &blink)) != SS_OK ||
             (st = ss_nt_read_ptr(nt, sp, cur, &next)) != SS_OK)
-            return ss_nt_fail(err, st, "%s: cannot read the entry at %#llx (%s)", what,
-                              (unsigned long long)cur, ss_strerror(st));
+            return ss_ntm_fail(err, st, "%s: cannot read the entry at %#llx (%s)", what,
+                               (unsigned long long)cur, ss_strerror(st));
         if (blink != prev)
-            return ss_nt_fail(err, SS_E_CORRUPT,
-                              "%s: entry %#llx has Blink %#llx, not the previous entry %#llx (a loop or a "
-                              "corrupt link)",
-                              what, (unsigned long long)cur, (unsigned long long)blink,
-                              (unsigned long long)prev);
+            return ss_ntm_fail(err, SS_E_CORRUPT,
+                               "%s: entry %#llx has Blink %#llx, not the previous entry %#llx (a loop or a "
+                               "corrupt link)",
+                               what, (unsigned long long)cur, (unsigned long long)blink,
+                               (unsigned long long)prev);
         if ((st = fn(arg, cur)) != SS_OK)
-            return ss_nt_fail(err, st, "%s: cannot read the object of entry %#llx (%s)", what,
-                              (unsigned long long)cur, ss_strerror(st));
+            return ss_ntm_fail(err, st, "%s: cannot read the object of entry %#llx (%s)", what,
+                               (unsigned long long)cur, ss_strerror(st));
         prev = cur;
         cur = next;
     }
@@ -318,18 +319,18 @@ static ss_status choose_profile(ss_nt *nt, const ss_nt_options *o, const ss_dump
     }
     uint32_t build = o->build ? o->build : (info->flags & SS_INFO_WINDOWS_HEADER) ? info->minor_version : 0;
     if (!build)
-        return ss_nt_fail(err, SS_E_UNSUPPORTED,
-                          "the source has no Windows dump header and so no build number: pass an ISF symbol "
-                          "file (--isf FILE / ss_nt_options.isf_path) or a profile");
+        return ss_ntm_fail(err, SS_E_UNSUPPORTED,
+                           "the source has no Windows dump header and so no build number: pass an ISF symbol "
+                           "file (--isf FILE / ss_nt_options.isf_path) or a profile");
     uint32_t ptr = info->machine_type == 0x14c                                              ? 4
                    : info->machine_type == 0x8664                                           ? 8
                    : (info->paging_mode == SS_MODE_X86 || info->paging_mode == SS_MODE_PAE) ? 4
                                                                                             : 8;
     if ((st = ss_nt_profile_builtin(build, ptr, &nt->prof, err)) != SS_OK) {
         if (err && st == SS_E_UNSUPPORTED && !strstr(err->message, "ISF"))
-            ss_nt_fail(err, st,
-                       "no built-in profile for build %u (%u-bit): pass an ISF symbol file (--isf FILE)",
-                       build, ptr * 8);
+            ss_ntm_fail(err, st,
+                        "no built-in profile for build %u (%u-bit): pass an ISF symbol file (--isf FILE)",
+                        build, ptr * 8);
         return st;
     }
     return check_profile(&nt->prof, err);
@@ -347,7 +348,7 @@ static ss_status check_isf_identity(const ss_nt_kernel_info *k, const ss_nt_isf_
             want[n++] = (char)(*c >= 'a' && *c <= 'f' ? *c - 32 : *c);
     want[n] = 0;
     if (strcmp(want, k->pdb_guid) != 0 || (isf->pdb_age && isf->pdb_age != k->pdb_age))
-        return ss_nt_fail(
+        return ss_ntm_fail(
             err, SS_E_NOT_FOUND,
             "the ISF describes %s GUID %s age %u, but the kernel at %#llx is %s GUID %s age %u: "
             "use the ISF of this kernel",
@@ -361,17 +362,17 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
     if (out)
         *out = NULL;
     if (!src || !out)
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "ss_nt_open: NULL source or out");
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_open: NULL source or out");
     ss_nt_options o = SS_NT_OPTIONS_INIT;
     if (opts) {
         if (opts->version != SS_NT_OPTIONS_VERSION)
-            return ss_nt_fail(err, SS_E_INVALID_ARG, "ss_nt_options version %u (this library knows %u)",
-                              opts->version, SS_NT_OPTIONS_VERSION);
+            return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_options version %u (this library knows %u)",
+                               opts->version, SS_NT_OPTIONS_VERSION);
         o = *opts;
     }
     ss_nt *nt = calloc(1, sizeof *nt);
     if (!nt)
-        return ss_nt_fail(err, SS_E_NOMEM, "out of memory");
+        return ss_ntm_fail(err, SS_E_NOMEM, "out of memory");
     nt->src = src;
     nt->max_list = o.max_list ? o.max_list : SS_NT_DEFAULT_MAX_LIST;
     nt->self_slot = -1;
@@ -398,16 +399,16 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
             nt->kdtb = cpu.cr3;
     }
     if (!nt->kdtb) {
-        st = ss_nt_fail(err, SS_E_NOT_FOUND,
-                        "no kernel DTB: the source records none (no dump header, no CPU state); pass --dtb "
-                        "(ss_nt_options.dtb) or find one with `scan`");
+        st = ss_ntm_fail(err, SS_E_NOT_FOUND,
+                         "no kernel DTB: the source records none (no dump header, no CPU state); pass --dtb "
+                         "(ss_nt_options.dtb) or find one with `scan`");
         goto fail;
     }
     nt->kdtb &= nt->mode == SS_MODE_PAE ? ~0x1full : ~0xfffull;
     if ((st = ss_space_open(src, nt->mode, nt->kdtb, NULL, &nt->kspace)) != SS_OK ||
         (st = ss_space_open(src, nt->mode, nt->kdtb, NULL, &nt->tmp)) != SS_OK) {
-        ss_nt_fail(err, st, "cannot open the kernel address space at DTB %#llx (%s)",
-                   (unsigned long long)nt->kdtb, ss_strerror(st));
+        ss_ntm_fail(err, st, "cannot open the kernel address space at DTB %#llx (%s)",
+                    (unsigned long long)nt->kdtb, ss_strerror(st));
         goto fail;
     }
 
@@ -419,15 +420,15 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
         nt->kinfo.kdbg = info.kd_debugger_data_block;
     if (!nt->head) {
         if (nt->prof.sym_ps_active_process_head == SS_NT_NO_FIELD) {
-            st = ss_nt_fail(err, SS_E_NOT_FOUND,
-                            "no PsActiveProcessHead: the source has no dump header and profile '%s' has no "
-                            "symbol RVA for it; pass an ISF symbol file (--isf FILE)",
-                            nt->prof.name);
+            st = ss_ntm_fail(err, SS_E_NOT_FOUND,
+                             "no PsActiveProcessHead: the source has no dump header and profile '%s' has no "
+                             "symbol RVA for it; pass an ISF symbol file (--isf FILE)",
+                             nt->prof.name);
             goto fail;
         }
         ss_error ferr = {0};
         if ((st = ss_nt_find_kernel(nt->kspace, &nt->kinfo, &ferr)) != SS_OK) {
-            ss_nt_fail(err, st, "PsActiveProcessHead: %s", ferr.message);
+            ss_ntm_fail(err, st, "PsActiveProcessHead: %s", ferr.message);
             goto fail;
         }
         if (have_isf && (st = check_isf_identity(&nt->kinfo, &isf, err)) != SS_OK)
@@ -450,10 +451,10 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
                 kd_base &= 0xffffffffu;
             }
             if (kd_head != nt->head) {
-                st = ss_nt_fail(err, SS_E_CORRUPT,
-                                "KdDebuggerDataBlock at %#llx says PsActiveProcessHead is %#llx, not %#llx",
-                                (unsigned long long)nt->kinfo.kdbg, (unsigned long long)kd_head,
-                                (unsigned long long)nt->head);
+                st = ss_ntm_fail(err, SS_E_CORRUPT,
+                                 "KdDebuggerDataBlock at %#llx says PsActiveProcessHead is %#llx, not %#llx",
+                                 (unsigned long long)nt->kinfo.kdbg, (unsigned long long)kd_head,
+                                 (unsigned long long)nt->head);
                 goto fail;
             }
             nt->kinfo.kdbg_checked = 1;
@@ -466,14 +467,14 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
     active_walk w = {nt, 0};
     uint64_t probe;
     if ((st = ss_nt_read_ptr(nt, nt->kspace, nt->head, &probe)) != SS_OK) {
-        ss_nt_fail(err, SS_E_CORRUPT, "PsActiveProcessHead %#llx cannot be read under DTB %#llx (%s)",
-                   (unsigned long long)nt->head, (unsigned long long)nt->kdtb, ss_strerror(st));
+        ss_ntm_fail(err, SS_E_CORRUPT, "PsActiveProcessHead %#llx cannot be read under DTB %#llx (%s)",
+                    (unsigned long long)nt->head, (unsigned long long)nt->kdtb, ss_strerror(st));
         st = SS_E_CORRUPT;
         goto fail;
     }
     st = walk_list(nt, nt->kspace, nt->head, "ActiveProcessLinks", on_active, &w, &nt->list_err);
     if (st == SS_E_NOMEM) {
-        ss_nt_fail(err, st, "out of memory");
+        ss_ntm_fail(err, st, "out of memory");
         goto fail;
     }
     nt->list_err.status = st;
@@ -483,19 +484,20 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
         ss_nt_read_ptr(nt, nt->kspace, nt->head, &link);
         if (read_process(nt, nt->kspace, link - nt->prof.eprocess_active_process_links, &first) == SS_OK &&
             !plausible(nt, &first)) {
-            st = ss_nt_fail(err, SS_E_CORRUPT,
-                            "profile '%s' does not fit this kernel: the first process at %#llx reads PID %#llx, "
-                            "DTB %#llx, name \"%.15s\" (a wrong profile or ISF for build %u?)",
-                            nt->prof.name, (unsigned long long)first.eprocess, (unsigned long long)first.pid,
-                            (unsigned long long)first.dtb, first.name, nt->prof.build);
+            st = ss_ntm_fail(
+                err, SS_E_CORRUPT,
+                "profile '%s' does not fit this kernel: the first process at %#llx reads PID %#llx, "
+                "DTB %#llx, name \"%.15s\" (a wrong profile or ISF for build %u?)",
+                nt->prof.name, (unsigned long long)first.eprocess, (unsigned long long)first.pid,
+                (unsigned long long)first.dtb, first.name, nt->prof.build);
         } else {
-            st = ss_nt_fail(err, st, "%s", nt->list_err.message);
+            st = ss_ntm_fail(err, st, "%s", nt->list_err.message);
         }
         goto fail;
     }
     if ((st = build_sessions(nt)) != SS_OK || (st = ss_nt_build_regions(nt, err)) != SS_OK) {
         if (st == SS_E_NOMEM)
-            ss_nt_fail(err, st, "out of memory");
+            ss_ntm_fail(err, st, "out of memory");
         goto fail;
     }
     *out = nt;
@@ -556,7 +558,7 @@ ss_status ss_nt_session_at(const ss_nt *nt, size_t i, ss_nt_session *out)
 ss_status ss_nt_session_find(const ss_nt *nt, uint32_t id, ss_nt_session *out, size_t *index, ss_error *err)
 {
     if (!nt)
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "NULL model");
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "NULL model");
     for (size_t s = 0; s < nt->nsessions; s++)
         if (nt->sessions[s].status == SS_OK && nt->sessions[s].id == id) {
             if (out)
@@ -574,7 +576,7 @@ ss_status ss_nt_session_find(const ss_nt *nt, uint32_t id, ss_nt_session *out, s
             n += (size_t)snprintf(list + n, sizeof list - n, "%s(unreadable at %#llx)", n ? ", " : "",
                                   (unsigned long long)nt->sessions[s].va);
     }
-    return ss_nt_fail(err, SS_E_NOT_FOUND, "no session %u (sessions: %s)", id, n ? list : "none");
+    return ss_ntm_fail(err, SS_E_NOT_FOUND, "no session %u (sessions: %s)", id, n ? list : "none");
 }
 
 typedef struct sproc_walk {
@@ -603,14 +605,14 @@ ss_status ss_nt_session_processes(ss_nt *nt, uint32_t id, ss_nt_process *procs, 
                                   ss_error *err)
 {
     if (!nt || !count || (!procs && cap))
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "ss_nt_session_processes: NULL argument");
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_session_processes: NULL argument");
     *count = 0;
     ss_nt_session s;
     ss_status st = ss_nt_session_find(nt, id, &s, NULL, err);
     if (st != SS_OK)
         return st;
     if ((st = ss_space_set_dtb(nt->tmp, s.member_dtb)) != SS_OK)
-        return ss_nt_fail(err, st, "session %u: bad member DTB %#llx", id, (unsigned long long)s.member_dtb);
+        return ss_ntm_fail(err, st, "session %u: bad member DTB %#llx", id, (unsigned long long)s.member_dtb);
     sproc_walk w = {nt, procs, cap, 0};
     char what[64];
     snprintf(what, sizeof what, "session %u SessionProcessLinks", id);
@@ -728,25 +730,25 @@ static ss_status walk_tree(ss_nt *nt, uint64_t root, image_walk *w, uint32_t id,
     while (node || depth) {
         while (node) {
             if (depth == DEPTH)
-                return ss_nt_fail(err, SS_E_CORRUPT,
-                                  "session %u ImageTree: deeper than %d at node %#llx (a loop in the tree)",
-                                  id, DEPTH, (unsigned long long)node);
+                return ss_ntm_fail(err, SS_E_CORRUPT,
+                                   "session %u ImageTree: deeper than %d at node %#llx (a loop in the tree)",
+                                   id, DEPTH, (unsigned long long)node);
             stack[depth++] = node;
             if ((st = ss_nt_read_ptr(nt, nt->tmp, node, &node)) != SS_OK)
-                return ss_nt_fail(err, st, "session %u ImageTree: cannot read node %#llx (%s)", id,
-                                  (unsigned long long)stack[depth - 1], ss_strerror(st));
+                return ss_ntm_fail(err, st, "session %u ImageTree: cannot read node %#llx (%s)", id,
+                                   (unsigned long long)stack[depth - 1], ss_strerror(st));
         }
         node = stack[--depth];
         if (++n > nt->max_list)
-            return ss_nt_fail(err, SS_E_CORRUPT, "session %u ImageTree: more than %u nodes (a loop?)", id,
-                              nt->max_list);
+            return ss_ntm_fail(err, SS_E_CORRUPT, "session %u ImageTree: more than %u nodes (a loop?)", id,
+                               nt->max_list);
         if ((st = on_image(w, node)) != SS_OK)
-            return ss_nt_fail(err, st, "session %u ImageTree: cannot read entry %#llx (%s)", id,
-                              (unsigned long long)node, ss_strerror(st));
+            return ss_ntm_fail(err, st, "session %u ImageTree: cannot read entry %#llx (%s)", id,
+                               (unsigned long long)node, ss_strerror(st));
         uint64_t right;
         if ((st = ss_nt_read_ptr(nt, nt->tmp, node + ptr, &right)) != SS_OK)
-            return ss_nt_fail(err, st, "session %u ImageTree: cannot read node %#llx (%s)", id,
-                              (unsigned long long)node, ss_strerror(st));
+            return ss_ntm_fail(err, st, "session %u ImageTree: cannot read node %#llx (%s)", id,
+                               (unsigned long long)node, ss_strerror(st));
         node = right;
     }
     return SS_OK;
@@ -756,7 +758,7 @@ ss_status ss_nt_session_images(ss_nt *nt, uint32_t id, ss_nt_image *images, size
                                ss_error *err)
 {
     if (!nt || !count || (!images && cap))
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "ss_nt_session_images: NULL argument");
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_session_images: NULL argument");
     *count = 0;
     ss_nt_session s;
     ss_status st = ss_nt_session_find(nt, id, &s, NULL, err);
@@ -765,13 +767,13 @@ ss_status ss_nt_session_images(ss_nt *nt, uint32_t id, ss_nt_image *images, size
     const ss_nt_profile *p = &nt->prof;
     if (p->session_images == SS_NT_IMAGES_NONE || p->session_image_list == SS_NT_NO_FIELD ||
         p->image_address == SS_NT_NO_FIELD || p->image_link == SS_NT_NO_FIELD)
-        return ss_nt_fail(
+        return ss_ntm_fail(
             err, SS_E_UNSUPPORTED,
             "build %u (profile '%s'): the session structure's image list is not described (Windows "
             "11 24H2+ keeps _MM_SESSION_SPACE opaque: only SessionId and ProcessList are known)",
             p->build, p->name);
     if ((st = ss_space_set_dtb(nt->tmp, s.member_dtb)) != SS_OK)
-        return ss_nt_fail(err, st, "session %u: bad member DTB", id);
+        return ss_ntm_fail(err, st, "session %u: bad member DTB", id);
     image_walk w = {nt, images, cap, 0};
     uint64_t head = s.va + p->session_image_list;
     if (p->session_images == SS_NT_IMAGES_LIST) {
@@ -781,8 +783,8 @@ ss_status ss_nt_session_images(ss_nt *nt, uint32_t id, ss_nt_image *images, size
     } else {
         uint64_t root;
         if ((st = ss_nt_read_ptr(nt, nt->tmp, head, &root)) != SS_OK)
-            st = ss_nt_fail(err, st, "session %u: cannot read ImageTree at %#llx", id,
-                            (unsigned long long)head);
+            st = ss_ntm_fail(err, st, "session %u: cannot read ImageTree at %#llx", id,
+                             (unsigned long long)head);
         else
             st = walk_tree(nt, root, &w, id, err);
     }
@@ -793,34 +795,34 @@ ss_status ss_nt_session_images(ss_nt *nt, uint32_t id, ss_nt_image *images, size
 ss_status ss_nt_session_space(ss_nt *nt, uint32_t id, ss_space **out, ss_error *err)
 {
     if (!nt || !out)
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "ss_nt_session_space: NULL argument");
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_session_space: NULL argument");
     *out = NULL;
     ss_nt_session s;
     ss_status st = ss_nt_session_find(nt, id, &s, NULL, err);
     if (st != SS_OK)
         return st;
     if ((st = ss_space_open(nt->src, nt->mode, s.member_dtb, NULL, out)) != SS_OK)
-        return ss_nt_fail(err, st, "session %u: cannot open DTB %#llx (%s)", id,
-                          (unsigned long long)s.member_dtb, ss_strerror(st));
+        return ss_ntm_fail(err, st, "session %u: cannot open DTB %#llx (%s)", id,
+                           (unsigned long long)s.member_dtb, ss_strerror(st));
     return SS_OK;
 }
 
 ss_status ss_nt_process_space(ss_nt *nt, uint64_t pid, ss_nt_root root, ss_space **out, ss_error *err)
 {
     if (!nt || !out || (root != SS_NT_ROOT_KERNEL && root != SS_NT_ROOT_USER))
-        return ss_nt_fail(err, SS_E_INVALID_ARG, "ss_nt_process_space: bad argument");
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_process_space: bad argument");
     *out = NULL;
     ss_nt_process p;
     if (ss_nt_process_find(nt, pid, &p) != SS_OK)
-        return ss_nt_fail(err, SS_E_NOT_FOUND, "no process with PID %llu (%#llx)", (unsigned long long)pid,
-                          (unsigned long long)pid);
+        return ss_ntm_fail(err, SS_E_NOT_FOUND, "no process with PID %llu (%#llx)", (unsigned long long)pid,
+                           (unsigned long long)pid);
     uint64_t dtb = root == SS_NT_ROOT_USER ? p.user_dtb : p.dtb;
     if (!dtb)
-        return ss_nt_fail(err, SS_E_NOT_FOUND, "process %llu (%s) has no user DTB (no KVA shadow)",
-                          (unsigned long long)pid, p.name);
+        return ss_ntm_fail(err, SS_E_NOT_FOUND, "process %llu (%s) has no user DTB (no KVA shadow)",
+                           (unsigned long long)pid, p.name);
     ss_status st = ss_space_open(nt->src, nt->mode, dtb, NULL, out);
     if (st != SS_OK)
-        return ss_nt_fail(err, st, "process %llu: cannot open DTB %#llx (%s)", (unsigned long long)pid,
-                          (unsigned long long)dtb, ss_strerror(st));
+        return ss_ntm_fail(err, st, "process %llu: cannot open DTB %#llx (%s)", (unsigned long long)pid,
+                           (unsigned long long)dtb, ss_strerror(st));
     return SS_OK;
 }

@@ -38,7 +38,7 @@ struct ss_nt {
 };
 
 /* err->status = st and a formatted message; returns st. */
-ss_status ss_nt_fail(ss_error *err, ss_status st, const char *fmt, ...)
+ss_status ss_ntm_fail(ss_error *err, ss_status st, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif

@@ -137,8 +137,8 @@ ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err)
     uint64_t kernel[256];
     ss_status st = read_kernel_half(nt->src, nt->kdtb, kernel);
     if (st != SS_OK)
-        return ss_nt_fail(err, st, "cannot read the kernel DTB's PML4 at %#llx (%s)",
-                          (unsigned long long)nt->kdtb, ss_strerror(st));
+        return ss_ntm_fail(err, st, "cannot read the kernel DTB's PML4 at %#llx (%s)",
+                           (unsigned long long)nt->kdtb, ss_strerror(st));
     for (unsigned s = 0; s < 256; s++)
         if ((kernel[s] & 1) && (kernel[s] & FRAME_MASK) == (nt->kdtb & FRAME_MASK))
             nt->self_slot = (int)(256 + s);
