@@ -562,15 +562,17 @@ const cli_verb cli_verb_vtop = {
     "vtop",
     "translate a virtual address through one page-table root, !pte-like",
     "vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--proto-base ADDR] [--json]\n"
-    "       sessionspace vtop SOURCE VA --session ID | --process PID [--user] [--isf FILE] [--json]\n"
     "       sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [--mode ...] [--win7-pte] [--proto-base "
     "ADDR] "
+    "[--json]\n"
+    "       sessionspace vtop SOURCE VA|--batch FILE --session ID | --process PID [--user] [--isf FILE] "
     "[--json]\n" CLI_SPACE_OPTIONS_HELP
     "  --batch FILE|-     one VA per line (- is standard input); blank and # lines skipped\n"
     "  --session ID       translate in session ID's context (a member process's DTB, !session -s)\n"
-    "  --process PID      translate in process PID's context (.process /P); with --user, its\n"
-    "                     KVA-shadow user DTB; --dtb then names the kernel DTB; --isf FILE as for\n"
-    "                     `sessions`\n"
+    "  --process PID      translate in process PID's context (.process /P); --dtb then names\n"
+    "                     the kernel DTB the Windows model starts from\n"
+    "  --user             with --process: its KVA-shadow UserDirectoryTableBase\n"
+    "  --isf FILE         with --session / --process: the kernel's ISF symbol file, as for `sessions`\n"
     "  --json             JSON (JSON Lines with --batch); fields in docs/cli.md\n",
     run_vtop,
 };
