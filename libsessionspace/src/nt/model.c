@@ -63,6 +63,7 @@ void ss_nt_close(ss_nt *nt)
     ss_space_close(nt->tmp);
     free(nt->procs);
     free(nt->sessions);
+    free(nt->range_buf);
     free(nt);
 }
 

@@ -11,6 +11,7 @@
 
 #define SS_NT_DEFAULT_MAX_LIST 65536u
 #define SS_NT_MAX_RANGES       64u
+#define SS_NT_RANGE_CHUNK      4096u
 
 struct ss_nt {
     ss_source *src;
@@ -35,6 +36,10 @@ struct ss_nt {
     uint32_t sslots[8]; /* bit (slot - 256) set: session space */
     uint64_t ranges[SS_NT_MAX_RANGES][2];
     size_t nranges;
+
+    /* ss_nt_where_range's buffers, for range_ns sessions (where.c) */
+    void *range_buf;
+    size_t range_ns;
 };
 
 /* err->status = st and a formatted message; returns st. */

@@ -117,7 +117,8 @@ ss_status ss_nt_where_va(ss_nt *nt, uint64_t va, ss_nt_where_entry *entries, siz
 
 ss_status ss_nt_where_range(ss_nt *nt, uint64_t va, uint64_t npages, ss_nt_where_range_stats *out)
 {
-    enum { CHUNK = 4096 };
+    enum { CHUNK = SS_NT_RANGE_CHUNK };
+    const uint64_t NO_FRAME = UINT64_MAX;
     if (!nt || !out)
         return SS_E_INVALID_ARG;
     memset(out, 0, sizeof *out);
@@ -129,53 +130,74 @@ ss_status ss_nt_where_range(ss_nt *nt, uint64_t va, uint64_t npages, ss_nt_where
         out->unmapped = npages;
         return SS_OK;
     }
-    uint64_t *pas = malloc(ns * CHUNK * sizeof *pas);
-    ss_status *sts = malloc(ns * CHUNK * sizeof *sts);
-    if (!pas || !sts) {
-        free(pas);
-        free(sts);
-        return SS_E_NOMEM;
+    /* Buffers kept in the handle across calls (a range query is often repeated). */
+    if (nt->range_ns < ns) {
+        free(nt->range_buf);
+        nt->range_ns = 0;
+        nt->range_buf = malloc(ns * CHUNK * (sizeof(uint64_t) + sizeof(ss_status)) + ns * sizeof(size_t) +
+                               CHUNK * (sizeof(uint64_t) + 1));
+        if (!nt->range_buf)
+            return SS_E_NOMEM;
+        nt->range_ns = ns;
     }
+    uint64_t *pas = nt->range_buf, *first = pas + ns * CHUNK;
+    size_t *got = (size_t *)(first + CHUNK);
+    ss_status *sts = (ss_status *)(got + ns);
+    uint8_t *differ = (uint8_t *)(sts + ns * CHUNK);
     va &= ~(uint64_t)(SS_PAGE_SIZE - 1);
     for (uint64_t done = 0; done < npages;) {
         size_t n = npages - done < CHUNK ? (size_t)(npages - done) : CHUNK;
         uint64_t at = va + done * SS_PAGE_SIZE;
-        size_t k = 0;
+        size_t k = 0, total = 0;
         for (size_t s = 0; s < nt->nsessions; s++) {
             if (nt->sessions[s].status != SS_OK)
                 continue;
+            got[k] = 0;
             if (ss_space_set_dtb(nt->tmp, nt->sessions[s].member_dtb) != SS_OK) {
                 for (size_t i = 0; i < n; i++)
                     sts[k * CHUNK + i] = SS_E_INVALID_ARG;
             } else {
-                ss_translate_range(nt->tmp, at, n, pas + k * CHUNK, sts + k * CHUNK, NULL);
+                ss_translate_range(nt->tmp, at, n, pas + k * CHUNK, sts + k * CHUNK, &got[k]);
             }
+            total += got[k];
             k++;
         }
+        if (total == 0) { /* the usual case in a sparse region: nothing to compare */
+            out->unmapped += n;
+            done += n;
+            continue;
+        }
+        /* Session-major over contiguous arrays: the first translating frame of each page,
+           and whether a later session's frame differs from it. */
         for (size_t i = 0; i < n; i++) {
-            uint64_t frame = 0;
-            int got = 0, differ = 0;
-            for (size_t s = 0; s < ns; s++) {
-                if (sts[s * CHUNK + i] != SS_OK)
+            first[i] = NO_FRAME;
+            differ[i] = 0;
+        }
+        for (size_t s = 0; s < ns; s++) {
+            if (got[s] == 0)
+                continue;
+            const uint64_t *pp = pas + s * CHUNK;
+            const ss_status *ss = sts + s * CHUNK;
+            for (size_t i = 0; i < n; i++) {
+                if (ss[i] != SS_OK)
                     continue;
+                uint64_t f = pp[i] >> SS_PAGE_SHIFT;
                 out->translations++;
-                uint64_t f = pas[s * CHUNK + i] >> SS_PAGE_SHIFT;
-                if (!got)
-                    frame = f;
-                else if (f != frame)
-                    differ = 1;
-                got = 1;
+                if (first[i] == NO_FRAME)
+                    first[i] = f;
+                else
+                    differ[i] |= f != first[i];
             }
-            if (!got)
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (first[i] == NO_FRAME)
                 out->unmapped++;
-            else if (differ)
+            else if (differ[i])
                 out->private_frames++;
             else
                 out->shared++;
         }
         done += n;
     }
-    free(pas);
-    free(sts);
     return SS_OK;
 }
