@@ -523,6 +523,71 @@ START_TEST(kdbg_cross_check)
 }
 END_TEST
 
+/* One image per built-in x64 profile: the dump header's build chooses the table. */
+START_TEST(every_builtin_profile)
+{
+    size_t n = ss_nt_profile_builtin_count(), tried = 0;
+    for (size_t i = 0; i < n; i++) {
+        ss_nt_profile p;
+        ck_assert_int_eq(ss_nt_profile_builtin_at(i, &p), SS_OK);
+        if (p.pointer_size != 8)
+            continue; /* the generator writes x64 images only */
+        ssb_nt_truth t;
+        ssb_image *img = ssb_nt_build(&p, 11 + i, 0, &t);
+        ck_assert_msg(img != NULL, "%s: the generator cannot lay it out", p.name);
+        const char *path = ss_test_path("builtin.dmp");
+        ck_assert_int_eq(ssb_nt_write_dmp(img, &t, path), 0);
+        ss_source *src = ss_check_open("dmp:", path, SS_OK);
+        ss_nt *nt = NULL;
+        ss_error err = {0};
+        ck_assert_msg(ss_nt_open(src, NULL, &nt, &err) == SS_OK, "%s: %s", p.name, err.message);
+        ck_assert_str_eq(ss_nt_get_profile(nt)->name, p.name);
+        ck_assert_uint_eq(ss_nt_process_count(nt), t.nprocs);
+        ck_assert_uint_eq(ss_nt_session_count(nt), 3);
+        for (size_t s = 0; s < 3; s++) {
+            ss_nt_session ss;
+            ck_assert_int_eq(ss_nt_session_at(nt, s, &ss), SS_OK);
+            ck_assert_msg(ss.status == SS_OK && ss.id == s && ss.va == t.sessions[s].va, "%s: session %zu",
+                          p.name, s);
+            ss_nt_process procs[8];
+            size_t np;
+            ck_assert_int_eq(ss_nt_session_processes(nt, (uint32_t)s, procs, 8, &np, &err), SS_OK);
+            ck_assert_uint_eq(np, t.sessions[s].nmembers);
+            ck_assert_uint_eq(procs[np - 1].pid, t.sessions[s].members[np - 1]);
+            ss_nt_image im[4];
+            size_t ni;
+            ss_status st = ss_nt_session_images(nt, (uint32_t)s, im, 4, &ni, &err);
+            if (p.session_images == SS_NT_IMAGES_NONE) {
+                ck_assert_int_eq(st, SS_E_UNSUPPORTED);
+                ck_assert_ptr_nonnull(strstr(err.message, "not described"));
+            } else {
+                ck_assert_msg(st == SS_OK, "%s: %s", p.name, err.message);
+                ck_assert_uint_eq(ni, 3);
+                ck_assert_uint_eq(im[1].base, t.images[1].base);
+                if (p.image_data_table_entry != SS_NT_NO_FIELD) { /* names come from the data table entry */
+                    ck_assert_str_eq(im[1].name, "win32kbase.sys");
+                    ck_assert_uint_eq(im[1].size, t.images[1].size);
+                } else {
+                    ck_assert_str_eq(im[1].name, "");
+                }
+            }
+        }
+        ss_nt_where_entry e[3];
+        ss_nt_where w;
+        ck_assert_int_eq(ss_nt_where_va(nt, t.private_va, e, 3, &w), SS_OK);
+        ck_assert_int_eq(w.region, SS_NT_REGION_SESSION);
+        ck_assert_uint_eq(e[2].pa, t.sessions[2].private_pa);
+        ck_assert_int_eq(ss_nt_where_va(nt, t.shared_va, e, 3, &w), SS_OK);
+        ck_assert_int_eq(w.shared, 1);
+        ss_nt_close(nt);
+        ss_source_close(src);
+        ssb_free(img);
+        tried++;
+    }
+    ck_assert_msg(n == 0 || tried > 0, "no x64 built-in profile among %zu", n);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
     ss_nt *nt = (ss_nt *)1;
@@ -560,6 +625,7 @@ int main(void)
     tcase_add_test(tc, unknown_build_needs_isf);
     tcase_add_loop_test(tc, raw_image_kernel_scan, 0, 2);
     tcase_add_loop_test(tc, kdbg_cross_check, 0, 2);
+    tcase_add_test(tc, every_builtin_profile);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
     return ss_run_suite(s);

@@ -45,7 +45,8 @@ static void fill_text(ssb_image *img, uint64_t pa, const char *text)
 /*
  * --windows PROFILE: the Windows-like image of tests/support/ntimage.h (processes,
  * sessions 0-2, session space, kernel PE, KDBG) for a test layout ("test-tree",
- * "test-list", "test-odd"); OUT.txt receives its ground truth.
+ * "test-list", "test-odd") or a build number's built-in x64 layout ("17763");
+ * OUT.txt receives its ground truth.
  */
 static int windows_image(int argc, char **argv)
 {
@@ -66,7 +67,7 @@ static int windows_image(int argc, char **argv)
     }
     if (!profile || argc - i < 1 || argc - i > 2) {
         fprintf(stderr, "usage: ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] OUT.raw [OUT.txt]\n"
-                        "profiles: test-tree test-list test-odd\n");
+                        "profiles: test-tree test-list test-odd, or a build number (built-in layout)\n");
         return 2;
     }
     ss_nt_profile p;
@@ -74,8 +75,18 @@ static int windows_image(int argc, char **argv)
                   : strcmp(profile, "test-list") == 0 ? 1
                   : strcmp(profile, "test-odd") == 0  ? 2
                                                       : -1;
-    if (variant < 0 || ssb_nt_test_profile(variant, &p) != 0) {
-        fprintf(stderr, "ss-mkimage: unknown profile '%s' (test-tree, test-list, test-odd)\n", profile);
+    char *end;
+    unsigned long build = strtoul(profile, &end, 10);
+    if (variant < 0 && *end == 0 && build > 0) { /* a build number: its built-in x64 layout */
+        ss_error err = {0};
+        if (ss_nt_profile_builtin((uint32_t)build, 8, &p, &err) != SS_OK) {
+            fprintf(stderr, "ss-mkimage: %s\n", err.message);
+            return 2;
+        }
+    } else if (variant < 0 || ssb_nt_test_profile(variant, &p) != 0) {
+        fprintf(stderr,
+                "ss-mkimage: unknown profile '%s' (test-tree, test-list, test-odd, or a build number)\n",
+                profile);
         return 2;
     }
     ssb_nt_truth t;

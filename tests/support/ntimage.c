@@ -504,9 +504,13 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
             uint64_t addr = t->images[i].base;
             if (p->session_images == SS_NT_IMAGES_TREE)
                 addr |= 0x3; /* _EX_FAST_REF: reference count in the low bits */
+            if (p->session_images == SS_NT_IMAGES_NONE)
+                continue; /* 24H2+: the entries are not described */
             wr64(&g, a + p->image_address, addr);
-            wr64(&g, a + p->image_last_address, t->images[i].base + t->images[i].size - 1);
-            wr64(&g, a + p->image_data_table_entry, t->images[i].ldr);
+            if (p->image_last_address != SS_NT_NO_FIELD)
+                wr64(&g, a + p->image_last_address, t->images[i].base + t->images[i].size - 1);
+            if (p->image_data_table_entry != SS_NT_NO_FIELD)
+                wr64(&g, a + p->image_data_table_entry, t->images[i].ldr);
         }
         uint64_t root_field = sp + p->session_image_list;
         int loop = s == 1 && (flags & SSB_NT_LOOP_IMAGES);
