@@ -64,23 +64,21 @@ static const ssb_nt_proc_truth *truth_proc(const ssb_nt_truth *t, uint64_t pid)
 }
 
 /* Variants 0 (tree, build 17763: randomized slots) and 1 (list, build 7601: fixed slots). */
-START_TEST(processes_and_sessions)
+/* Everything the model says about a generated image, against its ground truth. */
+static void check_model(ss_nt *nt, const ssb_nt_truth *t)
 {
-    fixture fx;
-    fx_open_model(&fx, _i, 0);
-    const ssb_nt_truth *t = &fx.t;
-    ck_assert_int_eq(ss_nt_list_status(fx.nt, NULL), SS_OK);
-    ck_assert_uint_eq(ss_nt_kernel_dtb(fx.nt), t->system_dtb);
-    ck_assert_uint_eq(ss_nt_ps_active_process_head(fx.nt), t->ps_active_process_head);
+    ck_assert_int_eq(ss_nt_list_status(nt, NULL), SS_OK);
+    ck_assert_uint_eq(ss_nt_kernel_dtb(nt), t->system_dtb);
+    ck_assert_uint_eq(ss_nt_ps_active_process_head(nt), t->ps_active_process_head);
     ss_nt_kernel_info k;
-    ck_assert_int_eq(ss_nt_kernel(fx.nt, &k), SS_OK);
+    ck_assert_int_eq(ss_nt_kernel(nt, &k), SS_OK);
     ck_assert_int_eq(k.kdbg_checked, 1);
-    ck_assert_uint_eq(k.base, t->kernel_base); /* from KDBG.KernBase */
+    ck_assert_uint_eq(k.base, t->kernel_base); /* from KDBG.KernBase, or the scan */
 
-    ck_assert_uint_eq(ss_nt_process_count(fx.nt), t->nprocs);
+    ck_assert_uint_eq(ss_nt_process_count(nt), t->nprocs);
     for (size_t i = 0; i < t->nprocs; i++) {
         ss_nt_process p;
-        ck_assert_int_eq(ss_nt_process_at(fx.nt, i, &p), SS_OK);
+        ck_assert_int_eq(ss_nt_process_at(nt, i, &p), SS_OK);
         ck_assert_uint_eq(p.pid, t->procs[i].pid);
         ck_assert_str_eq(p.name, t->procs[i].name);
         ck_assert_uint_eq(p.eprocess, t->procs[i].eprocess);
@@ -95,16 +93,16 @@ START_TEST(processes_and_sessions)
         }
     }
     ss_nt_process p;
-    ck_assert_int_eq(ss_nt_process_at(fx.nt, t->nprocs, &p), SS_E_INVALID_ARG);
-    ck_assert_int_eq(ss_nt_process_find(fx.nt, 4, &p), SS_OK);
+    ck_assert_int_eq(ss_nt_process_at(nt, t->nprocs, &p), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_nt_process_find(nt, 4, &p), SS_OK);
     ck_assert_str_eq(p.name, "System");
-    ck_assert_int_eq(ss_nt_process_find(fx.nt, 3, &p), SS_E_NOT_FOUND);
+    ck_assert_int_eq(ss_nt_process_find(nt, 3, &p), SS_E_NOT_FOUND);
 
-    ck_assert_uint_eq(ss_nt_session_count(fx.nt), t->nsessions);
+    ck_assert_uint_eq(ss_nt_session_count(nt), t->nsessions);
     for (size_t s = 0; s < t->nsessions; s++) {
         const ssb_nt_session_truth *st = &t->sessions[s];
         ss_nt_session ss;
-        ck_assert_int_eq(ss_nt_session_at(fx.nt, s, &ss), SS_OK);
+        ck_assert_int_eq(ss_nt_session_at(nt, s, &ss), SS_OK);
         ck_assert_int_eq(ss.status, SS_OK);
         ck_assert_uint_eq(ss.id, st->id);
         ck_assert_uint_eq(ss.va, st->va);
@@ -122,7 +120,7 @@ START_TEST(processes_and_sessions)
         ss_nt_process procs[8];
         size_t n = 99;
         ss_error err = {0};
-        ck_assert_msg(ss_nt_session_processes(fx.nt, st->id, procs, 8, &n, &err) == SS_OK, "%s", err.message);
+        ck_assert_msg(ss_nt_session_processes(nt, st->id, procs, 8, &n, &err) == SS_OK, "%s", err.message);
         ck_assert_uint_eq(n, st->nmembers);
         for (size_t j = 0; j < n; j++) {
             const ssb_nt_proc_truth *tp = truth_proc(t, st->members[j]);
@@ -132,11 +130,11 @@ START_TEST(processes_and_sessions)
             ck_assert_uint_eq(procs[j].session_id, st->id);
         }
         /* a short buffer: counted, not stored */
-        ck_assert_int_eq(ss_nt_session_processes(fx.nt, st->id, procs, 1, &n, NULL), SS_OK);
+        ck_assert_int_eq(ss_nt_session_processes(nt, st->id, procs, 1, &n, NULL), SS_OK);
         ck_assert_uint_eq(n, st->nmembers);
 
         ss_nt_image im[4];
-        ck_assert_msg(ss_nt_session_images(fx.nt, st->id, im, 4, &n, &err) == SS_OK, "%s", err.message);
+        ck_assert_msg(ss_nt_session_images(nt, st->id, im, 4, &n, &err) == SS_OK, "%s", err.message);
         ck_assert_uint_eq(n, t->nimages);
         for (size_t j = 0; j < n; j++) {
             ck_assert_str_eq(im[j].name, t->images[j].name);
@@ -145,6 +143,55 @@ START_TEST(processes_and_sessions)
             ck_assert_uint_eq(im[j].last_address, t->images[j].base + t->images[j].size - 1);
             ck_assert_uint_eq(im[j].ldr, t->images[j].ldr);
         }
+    }
+}
+
+START_TEST(processes_and_sessions)
+{
+    fixture fx;
+    fx_open_model(&fx, _i, 0);
+    check_model(fx.nt, &fx.t);
+    fx_close(&fx);
+}
+END_TEST
+
+#include "isfwriter.h"
+
+/* An ISF for a layout of no real build (every offset shifted) and an unknown build number:
+   from the dump header, and from a raw image where the kernel is found by its RSDS record. */
+START_TEST(isf_route_same_answers)
+{
+    fixture fx;
+    fx_open(&fx, 2, 0, _i); /* "test-odd", build 55555 */
+    ss_test_isf_meta meta = {fx.t.pdb_name, fx.t.pdb_guid, fx.t.pdb_age, 55555};
+    ss_nt_profile withsyms = fx.prof;
+    withsyms.sym_ps_active_process_head = fx.t.rva_ps_active_process_head;
+    withsyms.sym_ps_loaded_module_list = fx.t.rva_ps_loaded_module_list;
+    withsyms.sym_kd_debugger_data_block = fx.t.rva_kd_debugger_data_block;
+    const char *isf = ss_test_path("odd.json.xz");
+    ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.isf_path = isf;
+    if (_i)
+        o.dtb = fx.t.system_dtb; /* raw: no header */
+    ss_error err = {0};
+    ck_assert_msg(fx_model(&fx, &o, &err) == SS_OK, "%s", err.message);
+    check_model(fx.nt, &fx.t);
+    ss_nt_kernel_info k;
+    ss_nt_kernel(fx.nt, &k);
+    if (_i) {
+        ck_assert_str_eq(k.pdb_guid, fx.t.pdb_guid);
+        ck_assert_uint_eq(k.pdb_age, fx.t.pdb_age);
+    }
+    ss_nt_close(fx.nt);
+    fx.nt = NULL;
+    if (_i) { /* an ISF of another kernel: the GUID does not match */
+        meta.pdb_guid = "00112233445566778899AABBCCDDEEFF";
+        ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+        ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
+        ck_assert_ptr_nonnull(strstr(err.message, "00112233445566778899AABBCCDDEEFF"));
+        ck_assert_ptr_nonnull(strstr(err.message, fx.t.pdb_guid));
+        ck_assert_ptr_nonnull(strstr(err.message, "use the ISF of this kernel"));
     }
     fx_close(&fx);
 }
@@ -613,6 +660,7 @@ int main(void)
     Suite *s = suite_create("nt_model");
     TCase *tc = tcase_create("model");
     tcase_add_loop_test(tc, processes_and_sessions, 0, 2);
+    tcase_add_loop_test(tc, isf_route_same_answers, 0, 2);
     tcase_add_loop_test(tc, regions, 0, 2);
     tcase_add_test(tc, session_slot_rule);
     tcase_add_loop_test(tc, session_contexts, 0, 2);
