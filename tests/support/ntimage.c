@@ -428,12 +428,17 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
         ssb_nt_session_truth *st = &t->sessions[s];
         st->id = s;
         sroot[s] = ssb_new_root(g.img);
+        /* The private data page first: the upper-level entries it creates are writable, as Windows' are. */
+        st->private_pa = data_frame(&g);
+        char text[64];
+        snprintf(text, sizeof text, "session %u private data", s);
+        wr(&g, st->private_pa, text, strlen(text) + 1);
+        map(&g, sroot[s], t->private_va, st->private_pa, SSB_RW | SSB_XD);
         for (unsigned i = 0; i < SSB_NT_MAX_IMAGES; i++)
             for (unsigned j = 0; j < IMAGE_PAGES; j++) {
                 uint64_t pa = shared[i][j];
                 if (j == 2) { /* image data: a copy per session */
                     pa = data_frame(&g);
-                    char text[64];
                     snprintf(text, sizeof text, "%s data (initialised)", t->images[i].name);
                     wr(&g, pa, text, strlen(text) + 1);
                     if (i == 1)
@@ -441,11 +446,6 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
                 }
                 map(&g, sroot[s], t->images[i].base + j * PG, pa, j == 2 ? SSB_RW | SSB_XD : 0);
             }
-        st->private_pa = data_frame(&g);
-        char text[64];
-        snprintf(text, sizeof text, "session %u private data", s);
-        wr(&g, st->private_pa, text, strlen(text) + 1);
-        map(&g, sroot[s], t->private_va, st->private_pa, SSB_RW | SSB_XD);
         /* Session pool: a different VA range per session, private frames. */
         uint64_t pool_va = spool + s * 0x100000ull, pool_pa = g.next_data;
         g.next_data += SPOOL_PAGES * PG;
