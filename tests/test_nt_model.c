@@ -570,15 +570,14 @@ START_TEST(kdbg_cross_check)
 }
 END_TEST
 
-/* One image per built-in x64 profile: the dump header's build chooses the table. */
+/* One image per built-in profile (x64, and PAE for the 32-bit ones): the dump header's
+   build chooses the table. */
 START_TEST(every_builtin_profile)
 {
     size_t n = ss_nt_profile_builtin_count(), tried = 0;
     for (size_t i = 0; i < n; i++) {
         ss_nt_profile p;
         ck_assert_int_eq(ss_nt_profile_builtin_at(i, &p), SS_OK);
-        if (p.pointer_size != 8)
-            continue; /* the generator writes x64 images only */
         ssb_nt_truth t;
         ssb_image *img = ssb_nt_build(&p, 11 + i, 0, &t);
         ck_assert_msg(img != NULL, "%s: the generator cannot lay it out", p.name);
@@ -631,7 +630,73 @@ START_TEST(every_builtin_profile)
         ssb_free(img);
         tried++;
     }
-    ck_assert_msg(n == 0 || tried > 0, "no x64 built-in profile among %zu", n);
+    ck_assert_uint_eq(tried, n);
+}
+END_TEST
+
+/* Windows 7 x86 with PAE (the built-in 7601 32-bit layout): 4-byte pointers, per-process
+   page directories, session space from KDBG's MmSessionBase / MmSessionSize. */
+START_TEST(pae_image)
+{
+    ss_nt_profile p;
+    ck_assert_int_eq(ss_nt_profile_builtin(7601, 4, &p, NULL), SS_OK);
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(&p, 3, 0, &t);
+    ck_assert_ptr_nonnull(img);
+    ck_assert_int_eq(t.mode, SS_MODE_PAE);
+    const char *path = ss_test_path("pae.dmp");
+    ck_assert_int_eq(ssb_nt_write_dmp(img, &t, path), 0);
+    ss_source *src = ss_check_open("dmp:", path, SS_OK);
+    ss_nt *nt = NULL;
+    ss_error err = {0};
+    ck_assert_msg(ss_nt_open(src, NULL, &nt, &err) == SS_OK, "%s", err.message);
+    ck_assert_int_eq(ss_nt_mode(nt), SS_MODE_PAE);
+    check_model(nt, &t);
+    ck_assert_uint_eq(ss_nt_session_range_count(nt), 1);
+    uint64_t lo, hi;
+    ck_assert_int_eq(ss_nt_session_range_at(nt, 0, &lo, &hi), SS_OK);
+    ck_assert_uint_eq(lo, 0x90000000u);
+    ck_assert_uint_eq(hi, 0x98000000u);
+    const struct {
+        uint64_t va;
+        ss_nt_region want;
+    } cases[] = {
+        {t.kernel_va, SS_NT_REGION_KERNEL},      {t.procs[4].eprocess, SS_NT_REGION_KERNEL},
+        {t.shared_va, SS_NT_REGION_SESSION},     {t.private_va, SS_NT_REGION_SESSION},
+        {0x97ffffffu, SS_NT_REGION_SESSION},     {0x98000000u, SS_NT_REGION_KERNEL},
+        {0xc0000000u, SS_NT_REGION_SELF_MAP},    {0xc07fffffu, SS_NT_REGION_SELF_MAP},
+        {t.procs[5].user_va, SS_NT_REGION_USER}, {0x100000000ull, SS_NT_REGION_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ss_nt_region r;
+        ck_assert_int_eq(ss_nt_region_of(nt, cases[i].va, &r, NULL, NULL), SS_OK);
+        ck_assert_msg(r == cases[i].want, "%#llx: %s", (unsigned long long)cases[i].va, ss_nt_region_name(r));
+    }
+    ss_nt_where_entry e[3];
+    ss_nt_where w;
+    ck_assert_int_eq(ss_nt_where_va(nt, t.shared_va, e, 3, &w), SS_OK);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_SHARED);
+    ck_assert_uint_eq(e[1].pa, t.shared_pa);
+    ck_assert_int_eq(ss_nt_where_va(nt, t.private_va, e, 3, &w), SS_OK);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_PRIVATE);
+    for (unsigned s = 0; s < 3; s++)
+        ck_assert_uint_eq(e[s].pa, t.sessions[s].private_pa);
+    /* the PAE self-map: C0600000 + 8 * (va >> 21) is the PDE of va, under any process's root */
+    ss_space *sp = NULL;
+    ck_assert_int_eq(ss_nt_process_space(nt, t.procs[9].pid, SS_NT_ROOT_KERNEL, &sp, NULL), SS_OK);
+    uint64_t pde_va = 0xc0600000u + 8 * (t.private_va >> 21), pde, pa;
+    ck_assert_int_eq(ss_space_read(sp, pde_va, &pde, 8, NULL), SS_OK);
+    ss_xlat x;
+    ck_assert_int_eq(ss_space_walk(sp, t.private_va, &x), SS_OK);
+    ck_assert_uint_eq(pde, x.entries[1].value);
+    ck_assert_uint_eq(x.pa, t.sessions[1].private_pa);
+    ss_space_close(sp);
+    ck_assert_int_eq(ss_nt_process_space(nt, 4, SS_NT_ROOT_KERNEL, &sp, NULL), SS_OK);
+    ck_assert_int_eq(ss_translate(sp, t.private_va, &pa), SS_E_NOT_PRESENT);
+    ss_space_close(sp);
+    ss_nt_close(nt);
+    ss_source_close(src);
+    ssb_free(img);
 }
 END_TEST
 
@@ -674,6 +739,7 @@ int main(void)
     tcase_add_loop_test(tc, raw_image_kernel_scan, 0, 2);
     tcase_add_loop_test(tc, kdbg_cross_check, 0, 2);
     tcase_add_test(tc, every_builtin_profile);
+    tcase_add_test(tc, pae_image);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
     return ss_run_suite(s);

@@ -39,6 +39,7 @@ typedef struct gen {
     uint64_t next_data; /* bump allocator for data frames */
     uint64_t pool_va, pool_pa, pool_used;
     uint64_t kbase, kpa;
+    unsigned ptr; /* pointer size */
     int ok;
 } gen;
 
@@ -71,6 +72,12 @@ static void wr(gen *g, uint64_t pa, const void *b, size_t n)
 static void wr64(gen *g, uint64_t pa, uint64_t v)
 {
     wr(g, pa, &v, 8);
+}
+
+/* A pointer-sized value (4 or 8 bytes, little-endian). */
+static void wrp(gen *g, uint64_t pa, uint64_t v)
+{
+    wr(g, pa, &v, g->ptr);
 }
 
 static void wr32(gen *g, uint64_t pa, uint32_t v)
@@ -116,7 +123,7 @@ static void put_unicode(gen *g, uint64_t pa, const char *text)
     uint16_t len = (uint16_t)(2 * n), max = (uint16_t)(2 * n + 2);
     wr(g, pa, &len, 2);
     wr(g, pa + 2, &max, 2);
-    wr64(g, pa + 8, buf);
+    wrp(g, pa + g->ptr, buf);
 }
 
 static uint32_t max_off(uint32_t a, uint32_t b)
@@ -153,25 +160,28 @@ static void rand_slots(uint64_t seed, unsigned avoid1, unsigned avoid2, unsigned
     } while (*b == avoid1 || *b == avoid2 || *b == *a);
 }
 
-/* MZ / PE32+ header with one debug directory entry -> CodeView RSDS (PE/COFF spec, "Debug Directory"). */
+/* MZ / PE32+ (x64) or PE32 (x86) header with one debug directory entry -> CodeView RSDS
+   (PE/COFF spec, "Optional Header Data Directories", "Debug Directory"). */
 static void put_pe(gen *g, ssb_nt_truth *t)
 {
     uint64_t b = g->kpa;
     wr(g, b, "MZ", 2);
     wr32(g, b + 0x3c, 0x80);
     wr(g, b + 0x80, "PE\0\0", 4);
-    uint16_t machine = 0x8664, nsec = 1, optsz = 0xf0, chars = 0x22;
+    int x86 = g->ptr == 4;
+    uint16_t machine = x86 ? 0x14c : 0x8664, nsec = 1, optsz = x86 ? 0xe0 : 0xf0, chars = 0x22;
     wr(g, b + 0x84, &machine, 2);
     wr(g, b + 0x86, &nsec, 2);
     wr(g, b + 0x94, &optsz, 2);
     wr(g, b + 0x96, &chars, 2);
     uint64_t opt = b + 0x98;
-    uint16_t magic = 0x20b;
+    uint16_t magic = x86 ? 0x10b : 0x20b;
+    uint32_t dirs = x86 ? 96 : 112; /* DataDirectory; NumberOfRvaAndSizes is the field before it */
     wr(g, opt, &magic, 2);
     wr32(g, opt + 56, KIMG_PAGES * 4096u); /* SizeOfImage */
-    wr32(g, opt + 108, 16);                /* NumberOfRvaAndSizes */
-    wr32(g, opt + 112 + 6 * 8, RVA_DEBUG_DIR);
-    wr32(g, opt + 112 + 6 * 8 + 4, 28);
+    wr32(g, opt + dirs - 4, 16);
+    wr32(g, opt + dirs + 6 * 8, RVA_DEBUG_DIR);
+    wr32(g, opt + dirs + 6 * 8 + 4, 28);
     /* IMAGE_DEBUG_DIRECTORY: Type 2 = IMAGE_DEBUG_TYPE_CODEVIEW */
     uint64_t dd = b + RVA_DEBUG_DIR;
     wr32(g, dd + 12, 2);
@@ -187,7 +197,7 @@ static void put_pe(gen *g, ssb_nt_truth *t)
     wr(g, b + RVA_RSDS + 4, guid, 16);
     t->pdb_age = 2;
     wr32(g, b + RVA_RSDS + 20, t->pdb_age);
-    strcpy(t->pdb_name, "ntkrnlmp.pdb");
+    strcpy(t->pdb_name, x86 ? "ntkrpamp.pdb" : "ntkrnlmp.pdb");
     wr(g, b + RVA_RSDS + 24, t->pdb_name, strlen(t->pdb_name) + 1);
     /* The symbol-server form: Data1, Data2, Data3 as little-endian integers, then Data4 bytes. */
     snprintf(t->pdb_guid, sizeof t->pdb_guid,
@@ -275,8 +285,10 @@ static const char *const IMAGES[SSB_NT_MAX_IMAGES] = {"win32k.sys", "win32kbase.
 
 ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, ssb_nt_truth *t)
 {
-    if (!p || !t || p->version != SS_NT_PROFILE_VERSION || p->pointer_size != 8)
+    if (!p || !t || p->version != SS_NT_PROFILE_VERSION || (p->pointer_size != 8 && p->pointer_size != 4))
         return NULL;
+    const int x86 = p->pointer_size == 4; /* 32-bit: PAE paging, as Windows 7 x86 with PAE */
+    const unsigned P = p->pointer_size;
     if ((flags & SSB_NT_KVA_SHADOW) && p->kprocess_user_directory_table_base == SS_NT_NO_FIELD)
         return NULL;
     memset(t, 0, sizeof *t);
@@ -286,12 +298,13 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
     g.flags = flags;
     g.ok = 1;
     g.next_data = 1 * MiB;
-    g.img = ssb_new(SS_MODE_X64, 64 * MiB, 40 * MiB);
+    g.ptr = P;
+    g.img = ssb_new(x86 ? SS_MODE_PAE : SS_MODE_X64, 64 * MiB, 40 * MiB);
     if (!g.img)
         return NULL;
-    t->mode = SS_MODE_X64;
+    t->mode = x86 ? SS_MODE_PAE : SS_MODE_X64;
     t->build = p->build;
-    t->machine = 0x8664;
+    t->machine = x86 ? 0x14c : 0x8664;
 
     /* Structure sizes follow the profile: the largest offset plus its field. */
     uint32_t eproc = 0;
@@ -329,18 +342,29 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
         return NULL;
     }
 
-    /* Slots: fixed before Windows 10 1607 (build 14393), randomized from then on. */
+    /* x64 slots: fixed before Windows 10 1607 (build 14393), randomized from then on.
+       32-bit: the PTE window at C0000000 and a 128 MiB session space at 90000000 (the
+       range KDBG's MmSessionBase / MmSessionSize give). */
     int fixed = p->build < 14393;
-    uint64_t kbase = fixed ? 0xfffff80002a00000ull : 0xfffff8005a400000ull;
-    uint64_t pool = fixed ? 0xfffffa8001800000ull : 0xffffd30c2a000000ull;
-    if (fixed) {
-        t->self_map_slot = 0x1ed;
-        t->session_slot = 0x1f2;
+    uint64_t kbase = x86 ? 0x82a00000u : fixed ? 0xfffff80002a00000ull : 0xfffff8005a400000ull;
+    uint64_t pool = x86 ? 0x84000000u : fixed ? 0xfffffa8001800000ull : 0xffffd30c2a000000ull;
+    uint64_t img_off = x86 ? 0x01000000u : 0x10000000u, spool_off = x86 ? 0x02000000u : 0x20000000u,
+             priv_off = x86 ? 0x03000000u : 0x30000000u;
+    if (x86) {
+        t->session_start = 0x90000000u;
+        t->session_end = 0x98000000u;
+        t->self_map_va = 0xc0000000u;
     } else {
-        rand_slots(seed, va_slot(kbase), va_slot(pool), &t->self_map_slot, &t->session_slot);
+        if (fixed) {
+            t->self_map_slot = 0x1ed;
+            t->session_slot = 0x1f2;
+        } else {
+            rand_slots(seed, va_slot(kbase), va_slot(pool), &t->self_map_slot, &t->session_slot);
+        }
+        t->session_start = slot_va(t->session_slot);
+        t->session_end = t->session_start + (1ull << 39);
+        t->self_map_va = slot_va(t->self_map_slot);
     }
-    t->session_start = slot_va(t->session_slot);
-    t->session_end = t->session_start + (1ull << 39);
 
     /* System's root: kernel image (global), kernel pool (global), self-map. */
     uint64_t sys = ssb_new_root(g.img);
@@ -360,6 +384,10 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
     t->kernel_va = kbase + 0x5000;
     t->kernel_pa = g.kpa + 0x5000;
     wr(&g, t->kernel_pa, "nt kernel global page", 22);
+    if (x86) { /* System's page directory for C0000000-FFFFFFFF (the self-map lives there) */
+        uint64_t pd3 = ssb_alloc_page(g.img);
+        wr64(&g, sys + 3 * 8, pd3 | SSB_P);
+    }
     put_pe(&g, t);
 
     t->rva_ps_active_process_head =
@@ -380,7 +408,7 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
     t->kd_debugger_data_block = kbase + t->rva_kd_debugger_data_block;
 
     /* Session image text and header pages: one frame each, shared by every session. */
-    uint64_t img_base = t->session_start + 0x10000000ull;
+    uint64_t img_base = t->session_start + img_off;
     uint64_t shared[SSB_NT_MAX_IMAGES][IMAGE_PAGES];
     t->nimages = SSB_NT_MAX_IMAGES;
     for (unsigned i = 0; i < SSB_NT_MAX_IMAGES; i++) {
@@ -397,7 +425,7 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
         wr(&g, shared[i][0], "MZ", 2);
         im->ldr = kalloc(&g, ldr);
         uint64_t lp = kpa(&g, im->ldr);
-        wr64(&g, lp + p->ldr_dll_base, im->base);
+        wrp(&g, lp + p->ldr_dll_base, im->base);
         wr32(&g, lp + p->ldr_size_of_image, im->size);
         put_unicode(&g, lp + p->ldr_base_dll_name, im->name);
     }
@@ -405,7 +433,7 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
     t->shared_va = t->images[1].base + 0x1000;
     t->shared_pa = shared[1][1];
     t->same_va = t->images[1].base + 0x2000;
-    t->private_va = t->session_start + 0x30000000ull;
+    t->private_va = t->session_start + priv_off;
 
     /* EPROCESS objects. */
     size_t np = sizeof PROCS / sizeof PROCS[0];
@@ -423,7 +451,7 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
     /* Sessions: a root per session holds its session space; members copy its PML4 entry. */
     t->nsessions = SSB_NT_MAX_SESSIONS;
     uint64_t sroot[SSB_NT_MAX_SESSIONS];
-    uint64_t spool = t->session_start + 0x20000000ull;
+    uint64_t spool = t->session_start + spool_off;
     for (unsigned s = 0; s < SSB_NT_MAX_SESSIONS; s++) {
         ssb_nt_session_truth *st = &t->sessions[s];
         st->id = s;
@@ -462,13 +490,13 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
         uint64_t sp = pool_pa + 0x40;
         wr32(&g, sp + p->session_session_id, s);
         if (p->session_paged_pool_start != SS_NT_NO_FIELD)
-            wr64(&g, sp + p->session_paged_pool_start, st->paged_pool_start);
+            wrp(&g, sp + p->session_paged_pool_start, st->paged_pool_start);
         if (p->session_paged_pool_end != SS_NT_NO_FIELD)
-            wr64(&g, sp + p->session_paged_pool_end, st->paged_pool_end);
+            wrp(&g, sp + p->session_paged_pool_end, st->paged_pool_end);
         if (p->session_non_pagable_pages != SS_NT_NO_FIELD)
-            wr64(&g, sp + p->session_non_pagable_pages, st->non_pagable_pages);
+            wrp(&g, sp + p->session_non_pagable_pages, st->non_pagable_pages);
         if (p->session_committed_pages != SS_NT_NO_FIELD)
-            wr64(&g, sp + p->session_committed_pages, st->committed_pages);
+            wrp(&g, sp + p->session_committed_pages, st->committed_pages);
 
         /* SessionProcessLinks, in PROCS order. */
         uint64_t head = st->va + p->session_process_list;
@@ -477,23 +505,23 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
             if (PROCS[i].session != (int)s)
                 continue;
             uint64_t link = ep[i] + p->eprocess_session_process_links;
-            wr64(&g, kpa(&g, link) + 8, prev); /* Blink */
+            wrp(&g, kpa(&g, link) + P, prev); /* Blink */
             uint64_t prev_pa = prev == head ? sp + p->session_process_list : kpa(&g, prev);
-            wr64(&g, prev_pa, link); /* Flink of prev */
+            wrp(&g, prev_pa, link); /* Flink of prev */
             prev = link;
             st->members[st->nmembers++] = t->procs[i].pid;
         }
         st->resident_process_count = (uint32_t)st->nmembers;
         if (p->session_resident_process_count != SS_NT_NO_FIELD)
             wr32(&g, sp + p->session_resident_process_count, st->resident_process_count);
-        wr64(&g, sp + p->session_process_list + 8, prev);
+        wrp(&g, sp + p->session_process_list + P, prev);
         if (s == 1 && (flags & SSB_NT_LOOP_SESSION)) {
             /* the last member's Flink -> the first member's links: never back to the head */
             uint64_t first = 0;
-            ssb_read(g.img, sp + p->session_process_list, &first, 8);
-            wr64(&g, kpa(&g, prev), first);
+            ssb_read(g.img, sp + p->session_process_list, &first, P);
+            wrp(&g, kpa(&g, prev), first);
         } else {
-            wr64(&g, kpa(&g, prev), head);
+            wrp(&g, kpa(&g, prev), head);
         }
 
         /* Image entries in session pool (private), list or AVL tree. */
@@ -503,14 +531,14 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
             uint64_t a = pool_pa + 0x1000 + i * 0x100;
             uint64_t addr = t->images[i].base;
             if (p->session_images == SS_NT_IMAGES_TREE)
-                addr |= 0x3; /* _EX_FAST_REF: reference count in the low bits */
+                addr |= x86 ? 0x1 : 0x3; /* _EX_FAST_REF: reference count in the low bits */
             if (p->session_images == SS_NT_IMAGES_NONE)
                 continue; /* 24H2+: the entries are not described */
-            wr64(&g, a + p->image_address, addr);
+            wrp(&g, a + p->image_address, addr);
             if (p->image_last_address != SS_NT_NO_FIELD)
-                wr64(&g, a + p->image_last_address, t->images[i].base + t->images[i].size - 1);
+                wrp(&g, a + p->image_last_address, t->images[i].base + t->images[i].size - 1);
             if (p->image_data_table_entry != SS_NT_NO_FIELD)
-                wr64(&g, a + p->image_data_table_entry, t->images[i].ldr);
+                wrp(&g, a + p->image_data_table_entry, t->images[i].ldr);
         }
         uint64_t root_field = sp + p->session_image_list;
         int loop = s == 1 && (flags & SSB_NT_LOOP_IMAGES);
@@ -518,52 +546,80 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
             /* RTL_BALANCED_NODE {Left, Right, ParentValue}: root = entry 1, children 0 and 2. */
             uint64_t n0 = ie[0] + p->image_link, n1 = ie[1] + p->image_link, n2 = ie[2] + p->image_link;
             uint64_t a0 = pool_pa + 0x1000 + p->image_link, a1 = a0 + 0x100, a2 = a0 + 0x200;
-            wr64(&g, root_field, n1);
-            wr64(&g, a1, n0);
-            wr64(&g, a1 + 8, n2);
-            wr64(&g, a0 + 16, n1);
-            wr64(&g, a2 + 16, n1);
+            wrp(&g, root_field, n1);
+            wrp(&g, a1, n0);
+            wrp(&g, a1 + P, n2);
+            wrp(&g, a0 + 2 * P, n1);
+            wrp(&g, a2 + 2 * P, n1);
             if (loop)
-                wr64(&g, a2, n1); /* a leaf whose Left points back to the root */
+                wrp(&g, a2, n1); /* a leaf whose Left points back to the root */
         } else if (p->session_images == SS_NT_IMAGES_LIST) {
             uint64_t hv = st->va + p->session_image_list;
             uint64_t prev_v = hv, prev_a = root_field;
             for (unsigned i = 0; i < SSB_NT_MAX_IMAGES; i++) {
                 uint64_t lv = ie[i] + p->image_link, la = pool_pa + 0x1000 + i * 0x100 + p->image_link;
-                wr64(&g, prev_a, lv);
-                wr64(&g, la + 8, prev_v);
+                wrp(&g, prev_a, lv);
+                wrp(&g, la + P, prev_v);
                 prev_v = lv;
                 prev_a = la;
             }
-            wr64(&g, prev_a, loop ? ie[0] + p->image_link : hv);
-            wr64(&g, root_field + 8, prev_v);
+            wrp(&g, prev_a, loop ? ie[0] + p->image_link : hv);
+            wrp(&g, root_field + P, prev_v);
         }
     }
 
-    /* Kernel half of every root: System's entries; session slot from the session root. */
-    for (size_t i = 1; i < np; i++)
-        copy_kernel_half(&g, sys, t->procs[i].dtb, t->self_map_slot, t->session_slot);
-    for (unsigned s = 0; s < SSB_NT_MAX_SESSIONS; s++) {
-        uint64_t e = 0;
-        ssb_read(g.img, sroot[s] + t->session_slot * 8, &e, 8);
-        t->sessions[s].pdpt = e & 0x000ffffffffff000ull;
-        for (size_t i = 0; i < np; i++)
-            if (PROCS[i].session == (int)s)
-                wr64(&g, t->procs[i].dtb + t->session_slot * 8, e);
+    /* Kernel half of every root: System's entries; session space from the session's root. */
+    if (x86) {
+        /* PAE: each process has its own page directories for 80000000-FFFFFFFF (copies of
+           System's), whose session-space PDEs are the session's. */
+        uint64_t spd2[SSB_NT_MAX_SESSIONS] = {0}, sys_pdpte[4];
+        ssb_read(g.img, sys, sys_pdpte, sizeof sys_pdpte);
+        for (unsigned s = 0; s < SSB_NT_MAX_SESSIONS; s++) {
+            uint64_t e = 0;
+            ssb_read(g.img, sroot[s] + 2 * 8, &e, 8);
+            spd2[s] = e & 0x000ffffffffff000ull;
+        }
+        unsigned lo = (unsigned)((t->session_start - 0x80000000u) >> 21),
+                 hi = (unsigned)((t->session_end - 0x80000000u) >> 21);
+        for (size_t i = 1; i < np; i++) {
+            uint8_t page[4096];
+            for (unsigned k = 2; k < 4; k++) {
+                uint64_t pd = ssb_alloc_page(g.img);
+                ssb_read(g.img, sys_pdpte[k] & 0x000ffffffffff000ull, page, sizeof page);
+                wr(&g, pd, page, sizeof page);
+                wr64(&g, t->procs[i].dtb + k * 8, pd | SSB_P);
+                if (k == 2 && PROCS[i].session >= 0) {
+                    ssb_read(g.img, spd2[PROCS[i].session] + lo * 8, page, (hi - lo) * 8);
+                    wr(&g, pd + lo * 8, page, (hi - lo) * 8);
+                }
+            }
+        }
+    } else {
+        for (size_t i = 1; i < np; i++)
+            copy_kernel_half(&g, sys, t->procs[i].dtb, t->self_map_slot, t->session_slot);
+        for (unsigned s = 0; s < SSB_NT_MAX_SESSIONS; s++) {
+            uint64_t e = 0;
+            ssb_read(g.img, sroot[s] + t->session_slot * 8, &e, 8);
+            t->sessions[s].pdpt = e & 0x000ffffffffff000ull;
+            for (size_t i = 0; i < np; i++)
+                if (PROCS[i].session == (int)s)
+                    wr64(&g, t->procs[i].dtb + t->session_slot * 8, e);
+        }
     }
 
     /* Per process: EPROCESS fields, a user page, self-map, KVA-shadow user root. */
     for (size_t i = 0; i < np; i++) {
         ssb_nt_proc_truth *pr = &t->procs[i];
         uint64_t e = kpa(&g, pr->eprocess);
-        wr64(&g, e + p->kprocess_directory_table_base, pr->dtb);
-        wr64(&g, e + p->eprocess_unique_process_id, pr->pid);
+        wrp(&g, e + p->kprocess_directory_table_base, pr->dtb);
+        wrp(&g, e + p->eprocess_unique_process_id, pr->pid);
         wr(&g, e + p->eprocess_image_file_name, pr->name, strlen(pr->name) < 15 ? strlen(pr->name) : 15);
         if (pr->session >= 0)
-            wr64(&g, e + p->eprocess_session, t->sessions[pr->session].va);
-        self_map(&g, pr->dtb, t->self_map_slot);
+            wrp(&g, e + p->eprocess_session, t->sessions[pr->session].va);
+        if (!x86)
+            self_map(&g, pr->dtb, t->self_map_slot);
         if (i > 0) {
-            pr->user_va = 0x00007ff600000000ull + i * 0x10000;
+            pr->user_va = (x86 ? 0x7ff60000ull : 0x00007ff600000000ull) + i * 0x10000;
             pr->user_pa = data_frame(&g);
             char text[64];
             snprintf(text, sizeof text, "%s (pid %u) user page", pr->name, pr->pid);
@@ -575,30 +631,38 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
                 self_map(&g, pr->user_dtb, t->self_map_slot);
             }
         }
+        if (x86) { /* PAE self-map: the PDEs for C0000000-C07FFFFF name the four page directories */
+            uint64_t pdpte[4];
+            ssb_read(g.img, pr->dtb, pdpte, sizeof pdpte);
+            for (unsigned k = 0; k < 4; k++)
+                if (pdpte[k] & SSB_P)
+                    wr64(&g, (pdpte[3] & 0x000ffffffffff000ull) + k * 8,
+                         (pdpte[k] & 0x000ffffffffff000ull) | SSB_P | SSB_RW);
+        }
         if (p->kprocess_user_directory_table_base != SS_NT_NO_FIELD)
-            wr64(&g, e + p->kprocess_user_directory_table_base, pr->user_dtb ? pr->user_dtb | 1 : 0);
+            wrp(&g, e + p->kprocess_user_directory_table_base, pr->user_dtb ? pr->user_dtb | 1 : 0);
     }
 
     /* ActiveProcessLinks from PsActiveProcessHead, in PROCS order. */
     uint64_t head = t->ps_active_process_head, prev = head;
     for (size_t i = 0; i < np; i++) {
         uint64_t link = ep[i] + p->eprocess_active_process_links;
-        wr64(&g, kpa(&g, prev), link);
-        wr64(&g, kpa(&g, link) + 8, prev);
+        wrp(&g, kpa(&g, prev), link);
+        wrp(&g, kpa(&g, link) + P, prev);
         prev = link;
     }
-    wr64(&g, kpa(&g, prev), (flags & SSB_NT_LOOP_ACTIVE) ? ep[2] + p->eprocess_active_process_links : head);
-    wr64(&g, kpa(&g, head) + 8, prev);
+    wrp(&g, kpa(&g, prev), (flags & SSB_NT_LOOP_ACTIVE) ? ep[2] + p->eprocess_active_process_links : head);
+    wrp(&g, kpa(&g, head) + P, prev);
 
     /* PsLoadedModuleList: one entry for the kernel itself. */
     uint64_t kl = kalloc(&g, ldr);
-    wr64(&g, kpa(&g, kl) + p->ldr_dll_base, kbase);
+    wrp(&g, kpa(&g, kl) + p->ldr_dll_base, kbase);
     wr32(&g, kpa(&g, kl) + p->ldr_size_of_image, t->kernel_size);
     put_unicode(&g, kpa(&g, kl) + p->ldr_base_dll_name, "ntoskrnl.exe");
-    wr64(&g, kpa(&g, t->ps_loaded_module_list), kl);
-    wr64(&g, kpa(&g, t->ps_loaded_module_list) + 8, kl);
-    wr64(&g, kpa(&g, kl), t->ps_loaded_module_list);
-    wr64(&g, kpa(&g, kl) + 8, t->ps_loaded_module_list);
+    wrp(&g, kpa(&g, t->ps_loaded_module_list), kl);
+    wrp(&g, kpa(&g, t->ps_loaded_module_list) + P, kl);
+    wrp(&g, kpa(&g, kl), t->ps_loaded_module_list);
+    wrp(&g, kpa(&g, kl) + P, t->ps_loaded_module_list);
 
     /* KdDebuggerDataBlock, decoded as a bugcheck dump holds it. */
     uint64_t kd = kpa(&g, t->kd_debugger_data_block);
@@ -628,7 +692,9 @@ int ssb_nt_write_dmp(const ssb_image *img, const ssb_nt_truth *t, const char *pa
     f.minor_version = t->build;
     f.number_processors = 2;
     f.bugcheck_code = 0xe2; /* MANUALLY_INITIATED_CRASH */
-    return ssb_write_dmp(img, SSB_DMP64_FULL_BITMAP, &f, NULL, 0, path);
+    f.pae_enabled = t->mode == SS_MODE_PAE;
+    return ssb_write_dmp(img, t->mode == SS_MODE_X64 ? SSB_DMP64_FULL_BITMAP : SSB_DMP32_BITMAP, &f, NULL, 0,
+                         path);
 }
 
 int ssb_nt_write_truth(const ssb_nt_truth *t, const char *path)
@@ -646,6 +712,7 @@ int ssb_nt_write_truth(const ssb_nt_truth *t, const char *path)
     fprintf(f, "pdb_name %s\npdb_guid %s\n", t->pdb_name, t->pdb_guid);
     X("pdb_age", t->pdb_age);
     X("self_map_slot", t->self_map_slot);
+    X("self_map_va", t->self_map_va);
     X("session_slot", t->session_slot);
     X("session_start", t->session_start);
     X("session_end", t->session_end);

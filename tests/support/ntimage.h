@@ -13,7 +13,9 @@
  *
  * It uses the public API and the image builder only, and returns the ground truth
  * the tests compare with (never values computed by the code under test).
- * x86 / PAE images (pointer_size 4) are not generated yet: ssb_nt_build fails.
+ * pointer_size 4 profiles give a 32-bit PAE image (Windows 7 x86 with PAE): per-process
+ * page directories for the kernel half, session-space PDEs per session, the PTE
+ * self-map at C0000000, a PE32 kernel, a 32-bit bitmap crash dump.
  */
 #ifndef SS_NTIMAGE_H
 #define SS_NTIMAGE_H
@@ -84,12 +86,13 @@ typedef struct ssb_nt_truth {
     char pdb_name[16]; /* "ntkrnlmp.pdb" */
     char pdb_guid[33]; /* 32 uppercase hex digits, as an ISF names it */
     uint32_t pdb_age;
-    unsigned self_map_slot, session_slot;
-    uint64_t session_start, session_end; /* session-space region [start, end) */
-    uint64_t kernel_va, kernel_pa;       /* a global kernel page */
-    uint64_t shared_va, shared_pa;       /* image text: one frame in every session */
-    uint64_t private_va;                 /* session data: a different frame and content per session */
-    uint64_t same_va;                    /* image data: different frames, identical contents */
+    unsigned self_map_slot, session_slot; /* x64 PML4 slots (0 for 32-bit images) */
+    uint64_t self_map_va;                 /* start of the paging-structure self-map */
+    uint64_t session_start, session_end;  /* session-space region [start, end) */
+    uint64_t kernel_va, kernel_pa;        /* a global kernel page */
+    uint64_t shared_va, shared_pa;        /* image text: one frame in every session */
+    uint64_t private_va;                  /* session data: a different frame and content per session */
+    uint64_t same_va;                     /* image data: different frames, identical contents */
     size_t nprocs;
     ssb_nt_proc_truth procs[SSB_NT_MAX_PROCS];
     size_t nsessions;
@@ -99,14 +102,14 @@ typedef struct ssb_nt_truth {
 } ssb_nt_truth;
 
 /*
- * Builds the image for profile p (pointer_size 8 only) with the defects in flags
+ * Builds the image for profile p (x64, or PAE for pointer_size 4) with the defects in flags
  * (SSB_NT_*); seed picks the randomized slots of builds >= 14393. Fills *truth.
  * Returns NULL on bad arguments (a profile whose structures do not fit) or no memory.
  */
 ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, ssb_nt_truth *truth);
 
-/* Writes the image as a 64-bit full crash dump whose header names the DTB, the list heads,
-   KdDebuggerDataBlock and the build (Windows' own kind: bitmap). Returns 0 / -1. */
+/* Writes the image as a bitmap crash dump (64-bit, or 32-bit PAE) whose header names the DTB,
+   the list heads, KdDebuggerDataBlock and the build. Returns 0 / -1. */
 int ssb_nt_write_dmp(const ssb_image *img, const ssb_nt_truth *t, const char *path);
 
 /* Writes the ground truth as "key value" lines (for scripts and the Python tests). 0 / -1. */
