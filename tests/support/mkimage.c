@@ -10,7 +10,7 @@
  * shared image pages, and to software PTE states for paged-out pages.
  *
  * usage: ss-mkimage [--dmp OUT.dmp] OUT.raw [OUT.txt]
- *        ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] OUT.raw [OUT.txt]
+ *        ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] OUT.raw [OUT.txt]
  *   OUT.txt lists "name value" lines (roots and interesting VAs) for scripts;
  *   --dmp also writes the same memory as a 64-bit bitmap crash dump whose header
  *   names the System root as DirectoryTableBase (so tools need no --dtb/--mode).
@@ -21,6 +21,7 @@
 
 #include "dmpwriter.h"
 #include "imagebuilder.h"
+#include "isfwriter.h"
 #include "ntimage.h"
 
 #define MiB (1ull << 20)
@@ -46,11 +47,11 @@ static void fill_text(ssb_image *img, uint64_t pa, const char *text)
  * --windows PROFILE: the Windows-like image of tests/support/ntimage.h (processes,
  * sessions 0-2, session space, kernel PE, KDBG) for a test layout ("test-tree",
  * "test-list", "test-odd") or a build number's built-in x64 layout ("17763");
- * OUT.txt receives its ground truth.
+ * OUT.txt receives its ground truth; --isf writes the layout as an ISF symbol file.
  */
 static int windows_image(int argc, char **argv)
 {
-    const char *profile = NULL, *dmp = NULL;
+    const char *profile = NULL, *dmp = NULL, *isf = NULL;
     uint64_t seed = 1;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -60,13 +61,16 @@ static int windows_image(int argc, char **argv)
             profile = argv[i + 1];
         else if (strcmp(argv[i], "--dmp") == 0)
             dmp = argv[i + 1];
+        else if (strcmp(argv[i], "--isf") == 0)
+            isf = argv[i + 1];
         else if (strcmp(argv[i], "--seed") == 0)
             seed = strtoull(argv[i + 1], NULL, 0);
         else
             break;
     }
     if (!profile || argc - i < 1 || argc - i > 2) {
-        fprintf(stderr, "usage: ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] OUT.raw [OUT.txt]\n"
+        fprintf(stderr, "usage: ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] "
+                        "OUT.raw [OUT.txt]\n"
                         "profiles: test-tree test-list test-odd, or a build number (built-in layout)\n");
         return 2;
     }
@@ -96,6 +100,13 @@ static int windows_image(int argc, char **argv)
     int ok = check(ssb_write_raw(img, argv[i]) == 0, "write the image");
     if (ok && dmp)
         ok = check(ssb_nt_write_dmp(img, &t, dmp) == 0, "write the crash dump");
+    if (ok && isf) { /* the layout and symbol RVAs as a Volatility 3 ISF, naming this kernel's PDB */
+        p.sym_ps_active_process_head = t.rva_ps_active_process_head;
+        p.sym_ps_loaded_module_list = t.rva_ps_loaded_module_list;
+        p.sym_kd_debugger_data_block = t.rva_kd_debugger_data_block;
+        ss_test_isf_meta meta = {t.pdb_name, t.pdb_guid, t.pdb_age, t.build};
+        ok = check(ss_test_isf_write(isf, &p, &meta, SS_TEST_ISF_PLAIN) == 0, "write the ISF");
+    }
     if (ok)
         ok = check(ssb_nt_write_truth(&t, argc - i == 2 ? argv[i + 1] : "/dev/stdout") == 0,
                    "write the truth");
