@@ -700,6 +700,60 @@ START_TEST(pae_image)
 }
 END_TEST
 
+/* Random bytes over the kernel image, the pool (EPROCESS, names, links) and session data:
+   every call ends with a status, never a crash or a hang (run under ASan/UBSan too). */
+START_TEST(garbage_never_crashes)
+{
+    uint64_t seed = 0x1234567 + (uint64_t)_i;
+    for (int round = 0; round < 40; round++) {
+        ss_nt_profile prof;
+        ssb_nt_test_profile(round % 3, &prof);
+        prof.sym_ps_active_process_head = 0x3000;
+        prof.sym_kd_debugger_data_block = 0x4000;
+        ssb_nt_truth t;
+        ssb_image *img = ssb_nt_build(&prof, seed, 0, &t);
+        ck_assert_ptr_nonnull(img);
+        int nbytes = 1 + (int)(ss_test_rand(&seed) % 256);
+        for (int k = 0; k < nbytes; k++) {
+            uint64_t pa = (2u << 20) + ss_test_rand(&seed) % 0x60000u; /* kernel image + pool */
+            uint8_t b = (uint8_t)ss_test_rand(&seed);
+            ssb_write(img, pa, &b, 1);
+        }
+        ss_source *src = ss_test_open_mem(img, NULL, 0, NULL, 0, NULL);
+        ck_assert_ptr_nonnull(src);
+        ss_nt_options o = SS_NT_OPTIONS_INIT;
+        o.profile = &prof;
+        o.dtb = t.system_dtb;
+        o.mode = SS_MODE_X64;
+        o.max_list = 1000;
+        ss_nt *nt = NULL;
+        ss_error err = {0};
+        ss_status st = ss_nt_open(src, &o, &nt, &err);
+        if (st != SS_OK) {
+            ck_assert_ptr_null(nt);
+            ck_assert_msg(strlen(err.message) > 10, "round %d: %s without a message", round,
+                          ss_status_name(st));
+        } else {
+            for (size_t i = 0; i < ss_nt_session_count(nt); i++) {
+                ss_nt_session s;
+                ss_nt_session_at(nt, i, &s);
+                ss_nt_process procs[4];
+                ss_nt_image im[4];
+                size_t n;
+                ss_nt_session_processes(nt, s.id, procs, 4, &n, &err);
+                ss_nt_session_images(nt, s.id, im, 4, &n, &err);
+            }
+            ss_nt_where_entry e[4];
+            ss_nt_where w;
+            ss_nt_where_va(nt, t.private_va, e, 4, &w);
+            ss_nt_close(nt);
+        }
+        ss_source_close(src);
+        ssb_free(img);
+    }
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
     ss_nt *nt = (ss_nt *)1;
@@ -740,6 +794,7 @@ int main(void)
     tcase_add_loop_test(tc, kdbg_cross_check, 0, 2);
     tcase_add_test(tc, every_builtin_profile);
     tcase_add_test(tc, pae_image);
+    tcase_add_loop_test(tc, garbage_never_crashes, 0, 4);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
     return ss_run_suite(s);
