@@ -18,7 +18,7 @@
 #include "cli.h"
 
 typedef struct nt_args {
-    const char *source, *isf, *dtb_text, *head_text;
+    const char *source, *isf, *dtb_text, *head_text, *pages_text;
     bool json;
     const char *pos[2]; /* positional arguments after SOURCE */
     int npos;
@@ -36,10 +36,11 @@ static int parse_nt(const cli_verb *v, int argc, char **argv, int maxpos, nt_arg
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        const char **slot = strcmp(arg, "--isf") == 0                      ? &a->isf
-                            : strcmp(arg, "--dtb") == 0                    ? &a->dtb_text
-                            : strcmp(arg, "--ps-active-process-head") == 0 ? &a->head_text
-                                                                           : NULL;
+        const char **slot = strcmp(arg, "--isf") == 0                                      ? &a->isf
+                            : strcmp(arg, "--dtb") == 0                                    ? &a->dtb_text
+                            : strcmp(arg, "--ps-active-process-head") == 0                 ? &a->head_text
+                            : strcmp(arg, "--pages") == 0 && strcmp(v->name, "where") == 0 ? &a->pages_text
+                                                                                           : NULL;
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error(v, "incomplete option '%s' (it takes a value)", arg);
@@ -419,6 +420,45 @@ static int run_where(const cli_verb *self, int argc, char **argv)
         return cli_usage_error(self, "bad virtual address '%s'", a.pos[0]);
     if ((rc = open_nt(self, &a, &src, &nt)) != CLI_EXIT_OK)
         return rc;
+    if (a.pages_text) {
+        uint64_t pages;
+        ss_nt_where_range_stats rs;
+        char *end; /* a count: decimal (or 0x hex), unlike addresses */
+        pages = strtoull(a.pages_text, &end, strncmp(a.pages_text, "0x", 2) == 0 ? 16 : 10);
+        if (*end || end == a.pages_text || a.pages_text[0] == '-' || pages == 0 || pages > (1ull << 36)) {
+            close_nt(src, nt);
+            return cli_usage_error(self, "bad --pages '%s' (1 to 2^36)", a.pages_text);
+        }
+        ss_nt_region region;
+        ss_nt_region_of(nt, va, &region, NULL, NULL);
+        if (ss_nt_where_range(nt, va, pages, &rs) != SS_OK) {
+            fprintf(stderr, "sessionspace where: out of memory\n");
+            close_nt(src, nt);
+            return CLI_EXIT_OPEN;
+        }
+        if (a.json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "va", jaddr(va & ~0xfffull));
+            json_object_set_new(o, "region", json_string(ss_nt_region_name(region)));
+            json_object_set_new(o, "pages", json_integer((json_int_t)rs.pages));
+            json_object_set_new(o, "sessions", json_integer((json_int_t)ss_nt_session_count(nt)));
+            json_object_set_new(o, "shared", json_integer((json_int_t)rs.shared));
+            json_object_set_new(o, "private", json_integer((json_int_t)rs.private_frames));
+            json_object_set_new(o, "unmapped", json_integer((json_int_t)rs.unmapped));
+            json_object_set_new(o, "translations", json_integer((json_int_t)rs.translations));
+            rc = print_json_doc(o);
+        } else {
+            char vb[24];
+            cli_addr(vb, sizeof vb, va & ~0xfffull);
+            printf("%" PRIu64 " pages from %s (%s) across %zu sessions:\n", rs.pages, vb,
+                   ss_nt_region_name(region), ss_nt_session_count(nt));
+            printf("  shared (one frame in every session that maps it)  %" PRIu64 "\n", rs.shared);
+            printf("  private (different frames)                        %" PRIu64 "\n", rs.private_frames);
+            printf("  unmapped in every session                         %" PRIu64 "\n", rs.unmapped);
+        }
+        close_nt(src, nt);
+        return rc;
+    }
     ss_nt_where_entry e[64];
     ss_nt_where w;
     ss_nt_where_va(nt, va, e, 64, &w);
@@ -468,7 +508,9 @@ static int run_where(const cli_verb *self, int argc, char **argv)
 const cli_verb cli_verb_where = {
     "where",
     "where a VA is valid: region, each session's frame, shared or private, breakpoint advice",
-    "where SOURCE VA [--isf FILE] [--dtb DTB] [--json]\n" NT_OPTIONS_HELP,
+    "where SOURCE VA [--pages N] [--isf FILE] [--dtb DTB] [--json]\n"
+    "  --pages N    the range of N pages from VA: counts of shared / private / unmapped "
+    "pages\n" NT_OPTIONS_HELP,
     run_where,
 };
 

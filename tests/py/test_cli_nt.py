@@ -148,6 +148,15 @@ class WindowsImage(unittest.TestCase):
         self.assertEqual((w["region"], w["shared"]), ("kernel", True))
         self.assertEqual({s["pa"] for s in w["sessions"]}, {self.t["kernel_pa"]})
 
+    def test_where_range(self):
+        """The three session images, 4 pages each: 3 shared, 1 private (data) per image."""
+        base = int(self.t["image"][0][1], 16)
+        end = int(self.t["image"][2][1], 16) + int(self.t["image"][2][2], 16)
+        pages = (end - base) // 4096
+        w = self.cli_json("where", self.dump, hex(base), "--pages", str(pages))
+        self.assertEqual(w, {"va": hex(base), "region": "session", "pages": pages, "sessions": 3, "shared": 9,
+                             "private": 3, "unmapped": pages - 12, "translations": 36})
+
     def test_vtop_session_and_process_context(self):
         for s in self.t["session"]:
             r = self.cli_json("vtop", self.dump, self.t["private_va"], "--session", s[0])
