@@ -702,6 +702,44 @@ END_TEST
 
 /* Random bytes over the kernel image, the pool (EPROCESS, names, links) and session data:
    every call ends with a status, never a crash or a hang (run under ASan/UBSan too). */
+/* 32-bit with no decoded KDBG: session space is found from the page directories (the
+   mapped 2 MiB units whose PDEs are equal within a session and differ between sessions). */
+START_TEST(pae_regions_from_page_tables)
+{
+    ss_nt_profile p;
+    ck_assert_int_eq(ss_nt_profile_builtin(7601, 4, &p, NULL), SS_OK);
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(&p, 3, SSB_NT_NO_KDBG_TAG, &t);
+    ck_assert_ptr_nonnull(img);
+    const char *path = ss_test_path("pae-nokdbg.dmp");
+    ck_assert_int_eq(ssb_nt_write_dmp(img, &t, path), 0);
+    ss_source *src = ss_check_open("dmp:", path, SS_OK);
+    ss_nt *nt = NULL;
+    ss_error err = {0};
+    ck_assert_msg(ss_nt_open(src, NULL, &nt, &err) == SS_OK, "%s", err.message);
+    ss_nt_kernel_info k;
+    ss_nt_kernel(nt, &k);
+    ck_assert_int_eq(k.kdbg_checked, 0);
+    const uint64_t unit = 2u << 20;
+    uint64_t want[4] = {t.images[0].base, t.images[1].base, t.images[2].base, t.private_va};
+    ck_assert_uint_eq(ss_nt_session_range_count(nt), 4);
+    for (size_t i = 0; i < 4; i++) {
+        uint64_t lo, hi;
+        ck_assert_int_eq(ss_nt_session_range_at(nt, i, &lo, &hi), SS_OK);
+        ck_assert_uint_eq(lo, want[i] & ~(unit - 1));
+        ck_assert_uint_eq(hi, (want[i] & ~(unit - 1)) + unit);
+    }
+    ss_nt_region r;
+    ck_assert_int_eq(ss_nt_region_of(nt, t.shared_va, &r, NULL, NULL), SS_OK);
+    ck_assert_int_eq(r, SS_NT_REGION_SESSION);
+    ck_assert_int_eq(ss_nt_region_of(nt, t.kernel_va, &r, NULL, NULL), SS_OK);
+    ck_assert_int_eq(r, SS_NT_REGION_KERNEL);
+    ss_nt_close(nt);
+    ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
 START_TEST(garbage_never_crashes)
 {
     uint64_t seed = 0x1234567 + (uint64_t)_i;
@@ -794,6 +832,7 @@ int main(void)
     tcase_add_loop_test(tc, kdbg_cross_check, 0, 2);
     tcase_add_test(tc, every_builtin_profile);
     tcase_add_test(tc, pae_image);
+    tcase_add_test(tc, pae_regions_from_page_tables);
     tcase_add_loop_test(tc, garbage_never_crashes, 0, 4);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);

@@ -11,8 +11,10 @@
  * entry that names the DTB's own frame; session space is the set of kernel-half slots
  * whose entries are equal within a session and differ between sessions.
  * 32-bit: session space from KdDebuggerDataBlock's MmSessionBase / MmSessionSize
- * (KDDEBUGGER_DATA64 at 0x278 / 0x280) when a decoded block was read; the self-map is
- * the classic C0000000 PTE window (randomized on Windows 10 x86: not detected).
+ * (KDDEBUGGER_DATA64 at 0x278 / 0x280) when a decoded block was read, else from the
+ * page tables by the same rule at page-directory-entry granularity (which finds only the
+ * mapped 2 / 4 MiB units of session space); the self-map is the classic C0000000 PTE
+ * window (randomized on Windows 10 x86: not detected).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,107 @@ static ss_status one_session_slots(ss_nt *nt, const uint64_t kernel[256])
     return SS_OK;
 }
 
+/*
+ * 32-bit paging: the kernel half's page-directory entries (PAE: the 1,024 PDEs of the
+ * page directories PDPTE 2 and 3 name, 2 MiB each; x86: PDEs 512-1023, 4 MiB each).
+ * Returns SS_OK and the entries in e[0 .. *n).
+ */
+static ss_status kernel_pdes_32(const ss_nt *nt, uint64_t dtb, uint64_t e[1024], size_t *n)
+{
+    if (nt->mode == SS_MODE_PAE) {
+        uint64_t pdpte[4];
+        ss_status st = ss_source_read(nt->src, dtb & ~0x1full, pdpte, sizeof pdpte, NULL);
+        for (unsigned k = 2; k < 4 && st == SS_OK; k++) {
+            if (!(pdpte[k] & 1)) {
+                memset(e + (k - 2) * 512, 0, 512 * 8);
+                continue;
+            }
+            st = ss_source_read(nt->src, pdpte[k] & FRAME_MASK, e + (k - 2) * 512, 512 * 8, NULL);
+        }
+        *n = 1024;
+        return st;
+    }
+    uint32_t pd[512];
+    ss_status st = ss_source_read(nt->src, (dtb & 0xfffff000u) + 512 * 4, pd, sizeof pd, NULL);
+    for (unsigned i = 0; i < 512; i++)
+        e[i] = pd[i];
+    *n = 512;
+    return st;
+}
+
+/*
+ * 32-bit session space from the page tables when no decoded KDBG gives MmSessionBase:
+ * the kernel-half PDEs that are present in every session process, name one page table
+ * within a session and a different one in at least two sessions. Only the parts of
+ * session space that are mapped are found (in units of 2 or 4 MiB).
+ */
+static ss_status pde_ranges_32(ss_nt *nt)
+{
+    size_t ns = nt->nsessions, n = 0, nrep = 0;
+    if (ns < 2)
+        return SS_OK; /* one session or none: nothing can be told */
+    uint64_t(*rep)[1024] = malloc(ns * sizeof *rep), *e = malloc(1024 * sizeof *e);
+    uint8_t *ok = malloc(1024);
+    if (!rep || !e || !ok) {
+        free(rep);
+        free(e);
+        free(ok);
+        return SS_E_NOMEM;
+    }
+    memset(ok, 1, 1024);
+    /* each readable session's representative: its context DTB */
+    for (size_t s = 0; s < ns; s++) {
+        if (nt->sessions[s].status != SS_OK)
+            continue;
+        if (kernel_pdes_32(nt, nt->sessions[s].member_dtb, rep[s], &n) != SS_OK)
+            goto out; /* unreadable: leave session space unclassified */
+        nrep++;
+    }
+    if (nrep < 2)
+        goto out;
+    /* present in every session process and equal to its session's representative */
+    for (size_t i = 0; i < nt->nprocs; i++) {
+        size_t s = 0;
+        while (s < ns && !(nt->sessions[s].status == SS_OK && nt->procs[i].session_id == nt->sessions[s].id))
+            s++;
+        if (s == ns)
+            continue;
+        if (kernel_pdes_32(nt, nt->procs[i].dtb, e, &n) != SS_OK)
+            goto out;
+        for (size_t k = 0; k < n; k++)
+            if (!(e[k] & 1) || (e[k] & FRAME_MASK) != (rep[s][k] & FRAME_MASK))
+                ok[k] = 0;
+    }
+    uint64_t unit = nt->mode == SS_MODE_PAE ? 1ull << 21 : 1ull << 22;
+    for (size_t k = 0; k < n; k++) {
+        int differ = 0;
+        uint64_t first = UINT64_MAX;
+        for (size_t s = 0; s < ns && ok[k] && !differ; s++) {
+            if (nt->sessions[s].status != SS_OK)
+                continue;
+            uint64_t f = rep[s][k] & FRAME_MASK;
+            if (first == UINT64_MAX)
+                first = f;
+            else
+                differ = f != first;
+        }
+        if (!ok[k] || !differ)
+            continue;
+        uint64_t lo = 0x80000000u + k * unit, hi = lo + unit;
+        if (nt->nranges && nt->ranges[nt->nranges - 1][1] == lo)
+            nt->ranges[nt->nranges - 1][1] = hi;
+        else if (nt->nranges < SS_NT_MAX_RANGES) {
+            nt->ranges[nt->nranges][0] = lo;
+            nt->ranges[nt->nranges++][1] = hi;
+        }
+    }
+out:
+    free(rep);
+    free(e);
+    free(ok);
+    return SS_OK;
+}
+
 ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err)
 {
     memset(nt->sslots, 0, sizeof nt->sslots);
@@ -129,8 +232,9 @@ ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err)
             nt->ranges[0][0] = base;
             nt->ranges[0][1] = base + size;
             nt->nranges = 1;
+            return SS_OK;
         }
-        return SS_OK;
+        return pde_ranges_32(nt);
     }
     if (nt->mode != SS_MODE_X64)
         return SS_OK; /* LA57: not classified */
