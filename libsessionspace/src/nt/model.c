@@ -385,20 +385,15 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
     if (st != SS_OK)
         goto fail;
 
-    /* Paging mode and kernel DTB. */
-    nt->mode = o.mode;
-    if (nt->mode == SS_MODE_AUTO)
-        nt->mode = (info.flags & SS_INFO_PAGING_MODE) ? info.paging_mode
-                   : nt->prof.pointer_size == 8       ? SS_MODE_X64
-                                                      : SS_MODE_PAE;
-    nt->kdtb = o.dtb;
-    if (!nt->kdtb && (info.flags & SS_INFO_DTB))
-        nt->kdtb = info.directory_table_base;
-    if (!nt->kdtb && ss_source_cpu_count(src) > 0) {
-        ss_cpu_state cpu;
-        if (ss_source_cpu(src, 0, &cpu) == SS_OK)
-            nt->kdtb = cpu.cr3;
-    }
+    /* Paging mode and kernel DTB: the options, else what the source records (header, CPU 0). */
+    ss_mode src_mode = SS_MODE_AUTO;
+    uint64_t src_dtb = 0;
+    ss_source_paging(src, &src_mode, &src_dtb); /* unknown values come back as AUTO / 0 */
+    nt->mode = o.mode != SS_MODE_AUTO       ? o.mode
+               : src_mode != SS_MODE_AUTO   ? src_mode
+               : nt->prof.pointer_size == 8 ? SS_MODE_X64
+                                            : SS_MODE_PAE;
+    nt->kdtb = o.dtb ? o.dtb : src_dtb;
     if (!nt->kdtb) {
         st = ss_ntm_fail(err, SS_E_NOT_FOUND,
                          "no kernel DTB: the source records none (no dump header, no CPU state); pass --dtb "

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* header-only, as cache/tcache.h uses it: nothing for consumers to link */
 #include <xxhash.h>
 
 #include "model.h"
