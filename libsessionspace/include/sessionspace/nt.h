@@ -4,6 +4,14 @@
  *
  * The model is built on the public source / space API only (src/nt/ includes no
  * core internals). The structure layouts it reads are profiles (sessionspace/profile.h).
+ *
+ * Typical use: ss_nt_open() a source; list ss_nt_process_at() / ss_nt_session_at();
+ * ss_nt_session_space() for kd's `!session -s N`; ss_nt_where_va() for "in which
+ * sessions is this address valid, and is it one frame?".
+ *
+ * Thread safety: an ss_nt belongs to one thread at a time (it re-roots a scratch
+ * address space and keeps range buffers). Open one per thread over a shared source;
+ * the address spaces it hands out are the caller's.
  */
 #ifndef SESSIONSPACE_NT_H
 #define SESSIONSPACE_NT_H
@@ -302,8 +310,9 @@ typedef struct ss_nt_where_range_stats {
 
 /*
  * The `where` question for every page of [va, va + npages * 4096): each session's
- * member DTB is walked with ss_translate_range (in chunks), then pages are compared
- * across sessions. No hashing. Errors: SS_E_INVALID_ARG, SS_E_NOMEM.
+ * member DTB is walked with ss_translate_range (in chunks of 4,096 pages), then pages
+ * are compared across sessions. No hashing. The chunk buffers are kept in the handle
+ * for the next call. Errors: SS_E_INVALID_ARG, SS_E_NOMEM.
  */
 ss_status ss_nt_where_range(ss_nt *nt, uint64_t va, uint64_t npages, ss_nt_where_range_stats *out);
 
