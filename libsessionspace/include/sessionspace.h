@@ -11,5 +11,6 @@
 #include "sessionspace/scan.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
+#include "sessionspace/nt.h"
 
 #endif /* SESSIONSPACE_H */
