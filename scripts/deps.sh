@@ -6,13 +6,14 @@ set -euo pipefail
 pkgs=(
   cmake make gcc pkg-config            # build
   libxxhash-dev libcapstone-dev        # library dependencies
+  libjansson-dev liblzma-dev           # ISF symbol files (Windows structure profiles)
   zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev  # kdump page compression
   check python3 python3-dev swig python3-pytest     # tests and bindings
   clang libclang-rt-14-dev             # libFuzzer harnesses
   libkdumpfile-dev makedumpfile        # independent peer for tests and bench
   valgrind                             # instruction counts in bench
   clang-format                         # style check in scripts/test.sh
-  qemu-system-x86 linux-image-amd64 busybox-static cpio  # real page tables (shared/realdata)
+  qemu-system-x86 linux-image-amd64 busybox-static cpio  # real guest (tests/realdata/capture.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do
