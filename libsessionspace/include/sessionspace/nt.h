@@ -66,11 +66,15 @@ ss_status ss_nt_options_init(ss_nt_options *o, unsigned version);
  * The source must outlive the model. On failure *out is NULL and err says why.
  * Errors: SS_E_INVALID_ARG (NULL, a bad options version, a profile with another
  * version or pointer size), SS_E_UNSUPPORTED (no profile for the build: the message
- * names the build and says to pass an ISF with --isf / isf_path; an x86 source),
- * SS_E_NOT_FOUND (no DTB, no PsActiveProcessHead and no kernel image found; an ISF
- * whose PDB GUID / age does not match the kernel image found), the errors of
- * ss_nt_profile_from_isf and ss_space_open, SS_E_CORRUPT (PsActiveProcessHead
- * unreadable, KDBG cross-check disagrees), SS_E_NOMEM.
+ * names the build and says to pass an ISF with --isf / isf_path; a profile lacking a
+ * field the walks need, named; no header and a 32-bit source, where the kernel image
+ * scan does not run: pass ps_active_process_head), SS_E_NOT_FOUND (no DTB, no
+ * PsActiveProcessHead and no kernel image found; an ISF whose PDB GUID / age does not
+ * match the kernel image found), the errors of ss_nt_profile_from_isf and
+ * ss_space_open, SS_E_CORRUPT (PsActiveProcessHead unreadable; the KDBG cross-check
+ * disagrees; the first process does not look like one — a PID that is not a multiple
+ * of 4, a DTB outside the source, an unprintable name: a profile that does not fit this
+ * kernel, named in the message), SS_E_NOMEM.
  */
 ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_error *err);
 
