@@ -322,7 +322,9 @@ static int handle(fstub *s, char *pkt)
         atomic_store(&s->running, true);
         return 0;
     }
-    if (strcmp(pkt, "D") == 0) {
+    if (strcmp(pkt, "D") == 0) /* QEMU with multiprocess on: a detach must name the process */
+        return reply(s, c, "E22");
+    if (strcmp(pkt, "D;1") == 0) {
         int r = reply(s, c, "OK");
         atomic_store(&s->running, true);
         atomic_fetch_add(&s->detaches, 1);

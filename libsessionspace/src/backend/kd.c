@@ -57,6 +57,7 @@ typedef struct kd_ctx {
     size_t packet_size; /* qSupported's PacketSize (0: not given) */
     size_t chunk;       /* bytes per `m` request: divides 4096 */
     size_t inflight;    /* requests sent and not yet answered (pipelined reads) */
+    bool multiprocess;  /* both sides said multiprocess+: thread ids are pPID.TID */
     _Atomic uint64_t gen;
     unsigned long long round_trips;
     char where[128]; /* "HOST:PORT" for messages */
@@ -610,6 +611,7 @@ static ss_status kd_handshake(kd_ctx *k)
     ss_rsp_features f;
     ss_rsp_parse_supported(k->parser->buf, k->parser->len, &f);
     k->packet_size = f.packet_size;
+    k->multiprocess = f.multiprocess;
     size_t ps = f.packet_size ? f.packet_size : 1024;
     if (ps > SS_RSP_MAX_PAYLOAD)
         ps = SS_RSP_MAX_PAYLOAD;
@@ -1021,7 +1023,12 @@ const char *ss_kd_last_error(ss_source *src)
 unsigned long long ss_kd_round_trips(ss_source *src)
 {
     kd_ctx *k = kd_of(src);
-    return k ? k->round_trips : 0;
+    if (!k)
+        return 0;
+    pthread_mutex_lock(&k->lock);
+    unsigned long long n = k->round_trips;
+    pthread_mutex_unlock(&k->lock);
+    return n;
 }
 
 static void kd_free(kd_ctx *k)
@@ -1036,16 +1043,30 @@ static void kd_free(kd_ctx *k)
     free(k);
 }
 
+/*
+ * Detaches: `D`, or `D;PID` once multiprocess is on (QEMU then answers a bare `D` with
+ * E22 and keeps the guest stopped). QEMU resumes the guest when its last process is
+ * detached — even a guest QMP had paused.
+ */
+static void detach(kd_ctx *k)
+{
+    if (k->timeout_ms > 2000)
+        k->timeout_ms = 2000;
+    char q[40] = "D";
+    if (k->multiprocess && k->ncpu && k->tid[0][0] == 'p') {
+        unsigned long pid = strtoul(k->tid[0] + 1, NULL, 16);
+        snprintf(q, sizeof q, "D;%lx", pid);
+    }
+    if (request(k, q, "detach 'D'") == SS_OK && !reply_is(k, "OK") && q[1])
+        (void)request(k, "D", "detach 'D'");
+}
+
 static void kd_close(void *ctx)
 {
     kd_ctx *k = ctx;
-    /* `D` resumes the guest in QEMU (even one QMP had paused). A running guest is left
-     * alone: any byte sent to it would stop it. */
-    if (!k->broken && k->halted && k->resume_on_close) {
-        if (k->timeout_ms > 2000)
-            k->timeout_ms = 2000;
-        (void)request(k, "D", "detach 'D'");
-    }
+    /* A running guest is left alone: any byte sent to it would stop it. */
+    if (!k->broken && k->halted && k->resume_on_close)
+        detach(k);
     kd_free(k);
 }
 
@@ -1093,10 +1114,8 @@ ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err)
         st = ss_source_from_backend(&kd_ops, k, SS_FORMAT_KD, out, err);
     if (st != SS_OK) {
         /* Connecting stopped the guest (QEMU): give it back as it was, unless told not to. */
-        if (k->fd >= 0 && !k->broken && k->resume_on_close) {
-            k->timeout_ms = k->timeout_ms > 2000 ? 2000 : k->timeout_ms;
-            (void)request(k, "D", "detach 'D'");
-        }
+        if (k->fd >= 0 && !k->broken && k->resume_on_close)
+            detach(k);
         kd_free(k);
     }
     return st;
