@@ -56,7 +56,10 @@ typedef enum ss_status {
     SS_E_PT_READ = -21,      /* a paging-structure entry could not be read */
     SS_E_BAD_NUMBER = -22,   /* a number in a text argument could not be parsed */
     SS_E_BUSY = -23,         /* the source is in use and cannot be changed now */
-    SS_E_STALE = -24         /* a live source changed under a cached answer */
+    SS_E_STALE = -24,        /* a live source changed under a cached answer */
+    /* -25 is taken by another change in flight (SS_E_CANCELLED) */
+    SS_E_NO_PHYS_MEMORY = -26 /* the source holds no physical memory this reader knows (a header-only,
+                                 triage or unknown crash-dump type): only its metadata can be read */
 } ss_status;
 
 /* Returns a static, human-readable description of a status code. Never NULL. */

@@ -134,7 +134,8 @@ typedef struct ss_space_options {
  *
  * Errors: SS_E_INVALID_ARG (NULL, bad mode, dtb not aligned for the mode,
  * opts->cache_entries above 2^28),
- * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NOMEM.
+ * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NO_PHYS_MEMORY
+ * (the source is a header-only or triage dump: it holds no page tables), SS_E_NOMEM.
  */
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
                         ss_space **out);

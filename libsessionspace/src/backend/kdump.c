@@ -96,11 +96,23 @@ typedef struct kdump_ctx {
 #endif
 } kdump_ctx;
 
-/* Copies logical [off, off + len) into buf; false when any of it is missing. */
-static bool lread(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
+/* Copies logical [off, off + len) into buf: SS_OK, or why not (a hole, the end, a file that shrank). */
+static ss_status lread_st(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
 {
     size_t n;
-    return ss_segmap_read(&k->lmap, k->file.data, off, buf, len, &n) == SS_OK;
+    return ss_segmap_read(&k->lmap, &k->file, off, buf, len, &n);
+}
+
+/* lread_st() == SS_OK. */
+static bool lread(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
+{
+    return lread_st(k, off, buf, len) == SS_OK;
+}
+
+/* A failed read of bytes the open checked: the file shrank or failed, else a flattened hole. */
+static ss_status after_open(ss_status st)
+{
+    return st == SS_E_TRUNCATED || st == SS_E_IO ? st : SS_E_CORRUPT;
 }
 
 static bool dumped(const kdump_ctx *k, uint64_t pfn)
@@ -140,8 +152,9 @@ typedef struct page_desc {
 static ss_status get_desc(const kdump_ctx *k, uint64_t pfn, page_desc *d)
 {
     uint8_t b[PD_SIZE];
-    if (!lread(k, k->desc_off + desc_index(k, pfn) * PD_SIZE, b, sizeof b))
-        return SS_E_CORRUPT; /* the table was checked at open; only a hole in a flattened file gets here */
+    ss_status st = lread_st(k, k->desc_off + desc_index(k, pfn) * PD_SIZE, b, sizeof b);
+    if (st != SS_OK) /* the table was checked at open: a hole in a flattened file, or the file shrank */
+        return after_open(st);
     d->offset = ss_le64(b);
     d->size = ss_le32(b + 8);
     d->flags = ss_le32(b + 12);
@@ -215,17 +228,17 @@ static ss_status load_block(const kdump_ctx *k, uint64_t pfn, uint8_t *out, uint
     ss_status st = get_desc(k, pfn, &d);
     if (st != SS_OK)
         return st;
-    const uint8_t *src = ss_segmap_ptr(&k->lmap, k->file.data, d.offset, d.size);
+    const uint8_t *src = ss_segmap_ptr(&k->lmap, &k->file, d.offset, d.size);
     if (!(d.flags & DUMP_COMPRESSED)) {
         if (src)
             memcpy(out, src, d.size);
-        else if (!lread(k, d.offset, out, d.size))
-            return SS_E_CORRUPT;
+        else if ((st = lread_st(k, d.offset, out, d.size)) != SS_OK)
+            return after_open(st);
         return SS_OK;
     }
     if (!src) {
-        if (!lread(k, d.offset, scratch, d.size))
-            return SS_E_CORRUPT;
+        if ((st = lread_st(k, d.offset, scratch, d.size)) != SS_OK)
+            return after_open(st);
         src = scratch;
     }
     return decompress(k, d.flags, src, d.size, out);
@@ -287,7 +300,7 @@ static const uint8_t *kdump_page(void *ctx, uint64_t pfn4k, ss_status *status)
         return NULL;
     const uint8_t *p = NULL;
     if (!(d.flags & DUMP_COMPRESSED))
-        p = ss_segmap_ptr(&k->lmap, k->file.data, d.offset, d.size);
+        p = ss_segmap_ptr(&k->lmap, &k->file, d.offset, d.size);
     if (!p) {
         *status = SS_E_UNSUPPORTED;
         return NULL;
@@ -638,6 +651,7 @@ static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ct
         kdump_free(k); /* the caller still owns the mapping */
         return st;
     }
+    ss_file_settle(&k->file);
     *ops = &kdump_ops;
     *ctx = k;
     return SS_OK;

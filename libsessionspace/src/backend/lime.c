@@ -23,13 +23,13 @@ typedef struct lime_ctx {
 static ss_status lime_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
 {
     lime_ctx *l = ctx;
-    return ss_segmap_read(&l->map, l->file.data, pa, buf, len, nread);
+    return ss_segmap_read(&l->map, &l->file, pa, buf, len, nread);
 }
 
 static const uint8_t *lime_page(void *ctx, uint64_t pfn, ss_status *status)
 {
     lime_ctx *l = ctx;
-    return ss_segmap_page(&l->map, l->file.data, pfn, status);
+    return ss_segmap_page(&l->map, &l->file, pfn, status);
 }
 
 static ss_status lime_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
@@ -133,6 +133,7 @@ static ss_status lime_open(ss_file *file, const ss_backend_ops **ops, void **ctx
         return ss_fail(err, st, "%s: %s", path, st == SS_E_CORRUPT ? "LiME ranges overlap" : ss_strerror(st));
     }
     l->file = *file;
+    ss_file_settle(&l->file);
     *ops = &lime_ops;
     *ctx = l;
     return SS_OK;

@@ -35,6 +35,8 @@ static const status_text status_table[] = {
     {SS_E_BAD_NUMBER, "bad_number", "malformed number"},
     {SS_E_BUSY, "busy", "source busy"},
     {SS_E_STALE, "stale", "live source changed"},
+    {SS_E_NO_PHYS_MEMORY, "no_physical_memory",
+     "the source holds no physical memory this reader knows (header-only, triage or unknown dump type)"},
 };
 
 static const status_text *status_lookup(ss_status status)
