@@ -87,6 +87,7 @@ typedef struct kdump_ctx {
     ss_phys_range *ranges;
     size_t nranges;
     uint8_t *meta; /* owned copies of the VMCOREINFO text and the note area */
+    unsigned stage; /* how far parse() got: the layout that got further has the real complaint */
     ss_dumpnotes notes;
 #ifdef HAVE_SS_DEP_LIBZSTD
     /* A spare zstd context, taken and given back atomically: creating one per page
@@ -466,10 +467,47 @@ static uint64_t load_word(const uint8_t *p, unsigned width)
     return width == 8 ? ss_le64(p) : ss_le32(p);
 }
 
+/*
+ * Ranges of a dump makedumpfile did not finish (status DUMP_INCOMPLETE): a page whose
+ * bit is set but whose descriptor is still empty (offset and size 0) was never
+ * written, so it is left out of the ranges as well as read as SS_E_NO_PAGE. Costs one
+ * descriptor read per dumped page, only for such dumps.
+ */
+static ss_status incomplete_ranges(kdump_ctx *k, uint64_t total, ss_error *err)
+{
+    size_t cap = 0;
+    uint64_t index = 0, next = UINT64_MAX; /* the PFN that would extend the last range */
+    for (uint64_t pfn = next_bit(k, 0, true); pfn < k->max_mapnr; pfn = next_bit(k, pfn + 1, true)) {
+        uint8_t b[PD_SIZE];
+        if (index >= total || !lread(k, k->desc_off + index * PD_SIZE, b, sizeof b))
+            return ss_fail(err, SS_E_TRUNCATED, "%s: page descriptor %llu (PFN %#llx) cannot be read",
+                           k->file.path, (unsigned long long)index, (unsigned long long)pfn);
+        index++;
+        if (ss_le64(b) == 0 && ss_le32(b + 8) == 0)
+            continue; /* never written */
+        if (pfn == next) {
+            k->ranges[k->nranges - 1].size += k->block_size;
+        } else {
+            if (k->nranges == cap) {
+                size_t ncap = cap ? 2 * cap : 64;
+                ss_phys_range *g = realloc(k->ranges, ncap * sizeof *g);
+                if (!g)
+                    return ss_fail(err, SS_E_NOMEM, "out of memory");
+                k->ranges = g;
+                cap = ncap;
+            }
+            k->ranges[k->nranges++] = (ss_phys_range){pfn << k->shift, k->block_size};
+        }
+        next = pfn + 1;
+    }
+    return SS_OK;
+}
+
 /* Reads the header, sub-header and bitmap, and checks the descriptor table. */
 static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
 {
     const char *path = k->file.path;
+    k->stage = 0;
     uint8_t h[DH_MAX];
     if (!lread(k, 0, h, 8) || memcmp(h, "KDUMP   ", 8) != 0)
         return ss_fail(
@@ -486,6 +524,7 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     if (!block_size_ok(bs))
         return ss_fail(err, SS_E_CORRUPT, "%s: block_size %u (%s header) is not a power of two in [4096, %u]",
                        path, bs, L->name, MAX_BLOCK_SIZE);
+    k->stage = 1;
     k->block_size = bs;
     k->shift = (uint32_t)__builtin_ctz(bs);
     k->status = ss_le32(h + L->dh_status);
@@ -501,6 +540,7 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_TRUNCATED, "%s: kdump sub-header (%zu bytes at %u) is missing or cut short",
                        path, shlen, bs);
     k->max_mapnr = version >= 6 ? ss_le64(sh + L->sh_max_mapnr_64) : ss_le32(h + L->dh_max_mapnr);
+    k->stage = 2;
 
     /* The 2nd bitmap: second half of the bitmap blocks. */
     uint64_t bitmap_off = (1 + sub_blocks) * bs, half = bitmap_blocks * bs / 2;
@@ -517,7 +557,16 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_CORRUPT,
                        "%s: max_mapnr %llu pages of %u bytes exceed a 64-bit address space", path,
                        (unsigned long long)k->max_mapnr, bs);
+    k->stage = 3;
     uint64_t need = (k->max_mapnr + 7) / 8, nwords = ((k->max_mapnr + 511) / 512) * 8;
+    /* The bitmap is copied and scanned at open: a header may not make that cost more
+     * than the file really stores (a 12 KiB sparse file can declare 2^34 pages). */
+    if (need > SS_FREE_SCAN_BYTES && need > k->file.stored)
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: a bitmap of %llu pages (%llu bytes) is larger than the %llu bytes the file "
+                       "stores (a sparse file?); refusing to copy it",
+                       path, (unsigned long long)k->max_mapnr, (unsigned long long)need,
+                       (unsigned long long)k->file.stored);
     /* The bitmap is copied below, so it must be in the file; a flattened stream's
      * logical size (checked above) may be far larger than the file: check the bytes
      * are held before allocating room for them. */
@@ -552,14 +601,22 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_TRUNCATED, "%s: %llu page descriptors at %llu run past the end of the dump",
                        path, (unsigned long long)total, (unsigned long long)k->desc_off);
 
-    k->ranges = malloc((runs ? runs : 1) * sizeof *k->ranges);
-    if (!k->ranges)
-        return ss_fail(err, SS_E_NOMEM, "out of memory");
-    for (uint64_t pfn = next_bit(k, 0, true); pfn < k->max_mapnr; pfn = next_bit(k, pfn, true)) {
-        uint64_t start = pfn;
-        pfn = next_bit(k, pfn, false);
-        k->ranges[k->nranges++] = (ss_phys_range){start << k->shift, (pfn - start) << k->shift};
+    k->stage = 4;
+
+    ss_status rst = (k->status & DUMP_INCOMPLETE) ? incomplete_ranges(k, total, err) : SS_OK;
+    if (rst != SS_OK)
+        return rst;
+    if (!(k->status & DUMP_INCOMPLETE)) {
+        k->ranges = malloc((runs ? runs : 1) * sizeof *k->ranges);
+        if (!k->ranges)
+            return ss_fail(err, SS_E_NOMEM, "out of memory");
+        for (uint64_t pfn = next_bit(k, 0, true); pfn < k->max_mapnr; pfn = next_bit(k, pfn, true)) {
+            uint64_t start = pfn;
+            pfn = next_bit(k, pfn, false);
+            k->ranges[k->nranges++] = (ss_phys_range){start << k->shift, (pfn - start) << k->shift};
+        }
     }
+    k->stage = 5;
 
     /* VMCOREINFO text and ELF notes (copied: they may straddle flattened records). */
     uint64_t vi_off = ss_le64(sh + L->sh_off_vmcoreinfo),
@@ -631,19 +688,23 @@ static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ct
     }
     if (st == SS_OK) {
         /* The header does not say its layout: take the 64-bit one unless it does
-         * not hold together and the 32-bit one does. */
+         * not hold together and the 32-bit one does. When both fail, the reading
+         * that got further through the file has the real complaint (a 32-bit
+         * header's max_mapnr can look like a 64-bit block_size, and the reverse). */
         ss_error e64 = {0};
         st = parse(k, &kd64, &e64);
+        unsigned stage64 = k->stage;
         uint8_t h[DH_MAX];
         if (st != SS_OK && st != SS_E_NOMEM && lread(k, 0, h, kd32.dh_size) &&
             block_size_ok(ss_le32(h + kd32.dh_block_size))) {
             reset(k);
-            st = parse(k, &kd32, err);
-            if (st != SS_OK && block_size_ok(ss_le32(h + kd64.dh_block_size))) {
-                st = e64.status; /* both failed: the 64-bit reading's complaint is the likelier one */
-                if (err)
-                    *err = e64;
-            }
+            ss_error e32 = {0};
+            st = parse(k, &kd32, &e32);
+            bool use32 = st == SS_OK || st == SS_E_NOMEM || k->stage > stage64;
+            if (!use32)
+                st = e64.status;
+            if (st != SS_OK && err)
+                *err = use32 ? e32 : e64;
         } else if (st != SS_OK && err)
             *err = e64;
     }
