@@ -72,7 +72,8 @@ START_TEST(random_overlaps_match_model)
         uint64_t a = rnd(SPACE);
         uint8_t buf[300];
         size_t got;
-        ss_status st = ss_segmap_read(&m, &(ss_file){.data = file, .size = sizeof file, .fd = -1}, a, buf, sizeof buf, &got);
+        ss_status st = ss_segmap_read(&m, &(ss_file){.data = file, .size = sizeof file, .fd = -1}, a, buf,
+                                      sizeof buf, &got);
         size_t want = 0;
         while (want < sizeof buf && a + want < SPACE && model[a + want] >= 0)
             want++;

@@ -75,7 +75,10 @@ typedef struct ss_open_options {
 } ss_open_options;
 
 #define SS_OPEN_OPTIONS_VERSION 1
-#define SS_OPEN_OPTIONS_INIT    {SS_OPEN_OPTIONS_VERSION}
+#define SS_OPEN_OPTIONS_INIT                                                                                 \
+    {                                                                                                        \
+        SS_OPEN_OPTIONS_VERSION, 0                                                                           \
+    }
 
 /*
  * SS_OPEN_PREAD: for a file that may change or shrink while it is open (a dump still

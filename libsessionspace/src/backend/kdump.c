@@ -86,7 +86,7 @@ typedef struct kdump_ctx {
     uint64_t desc_off; /* logical offset of page_desc 0 */
     ss_phys_range *ranges;
     size_t nranges;
-    uint8_t *meta; /* owned copies of the VMCOREINFO text and the note area */
+    uint8_t *meta;  /* owned copies of the VMCOREINFO text and the note area */
     unsigned stage; /* how far parse() got: the layout that got further has the real complaint */
     ss_dumpnotes notes;
 #ifdef HAVE_SS_DEP_LIBZSTD

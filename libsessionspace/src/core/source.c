@@ -35,8 +35,9 @@ ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_so
     uint32_t flags = 0;
     if (opts) {
         if (opts->version == 0 || opts->version > SS_OPEN_OPTIONS_VERSION)
-            return ss_fail(err, SS_E_INVALID_ARG, "ss_open_options version %u not supported (this library: %u)",
-                           opts->version, SS_OPEN_OPTIONS_VERSION);
+            return ss_fail(err, SS_E_INVALID_ARG,
+                           "ss_open_options version %u not supported (this library: %u)", opts->version,
+                           SS_OPEN_OPTIONS_VERSION);
         flags = opts->flags; /* version 1 has only flags */
         if (flags & ~(uint32_t)SS_OPEN_PREAD)
             return ss_fail(err, SS_E_INVALID_ARG, "ss_open_options: unknown flags %#x",
