@@ -2,11 +2,14 @@
  * sessionspace — command-line front end of libsessionspace, with kd-flavoured verbs.
  *
  *   sessionspace info SOURCE [--json]
- *   sessionspace vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--json]
- *   sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [...]
+ *   sessionspace vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte]
+ *                    [--proto-base ADDR] [--json]
+ *   sessionspace vtop SOURCE --batch FILE|- [same options]
+ *   sessionspace --help | --version;  sessionspace VERB --help
  *
- * Output formats and exit codes are documented in docs/cli.md; the JSON field and
- * status names are stable.
+ * Verbs are entries of a table (cli.h says how to add one in a file of its own); this
+ * file holds the dispatcher and the first two verbs. Output formats and exit codes are
+ * documented in docs/cli.md; the JSON field and status names are stable.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,110 +17,97 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "cli.h"
 #include "sessionspace.h"
 
-enum { EXIT_OK = 0, EXIT_NOT_TRANSLATED = 1, EXIT_USAGE = 2, EXIT_OPEN = 3 };
+/* ------------------------------------------------------------------ dispatcher */
 
-typedef struct options {
-    const char *source;
-    const char *va_text;
-    const char *batch;
-    const char *dtb_text;
-    ss_mode mode;
-    bool json;
-    bool win7_pte;
-} options;
+static const cli_verb *const verbs[] = {
+#define CLI_VERB(name) &cli_verb_##name,
+    CLI_VERBS
+#undef CLI_VERB
+};
+enum { NVERBS = sizeof verbs / sizeof verbs[0] };
 
+static const cli_verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < NVERBS; i++)
+        if (strcmp(verbs[i]->name, name) == 0)
+            return verbs[i];
+    return NULL;
+}
+
+/* `sessionspace --help`: every verb's synopsis and summary. */
 static void usage(FILE *f)
 {
-    fputs("usage:\n"
-          "  sessionspace info SOURCE [--json]\n"
-          "  sessionspace vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--json]\n"
-          "  sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [--mode ...] [--json]\n"
-          "--dtb defaults to the DTB the source records (crash-dump header, CPU 0's CR3);\n"
-          "--mode defaults to the paging mode it records.\n"
-          "SOURCE is a file (format sniffed) or raw:PATH, dmp:PATH, elf:PATH, kdump:PATH, lime:PATH.\n"
-          "Numbers: 0x hex, plain hex, kd's fffff99b`3c078c87, or 0n decimal.\n",
+    fputs("usage: sessionspace VERB ARGS...   (sessionspace VERB --help for a verb's options)\n"
+          "       sessionspace --help | --version\n\nverbs:\n",
+          f);
+    for (size_t i = 0; i < NVERBS; i++)
+        fprintf(f, "  %-10s %s\n", verbs[i]->name, verbs[i]->summary);
+    fputs("\nSOURCE is a file (format sniffed) or raw:PATH, dmp:PATH, elf:PATH, kdump:PATH, lime:PATH.\n"
+          "Numbers: 0x hex, plain hex, kd's fffff99b`3c078c87, or 0n decimal.\n"
+          "Exit codes: 0 ok, 1 not translated, 2 usage, 3 cannot open (docs/cli.md).\n",
           f);
 }
 
-static int fail_usage(const char *fmt, const char *arg)
+static void verb_usage(FILE *f, const cli_verb *v)
 {
-    fputs("sessionspace: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage(stderr);
-    return EXIT_USAGE;
+    fprintf(f, "usage: sessionspace %s", v->usage); /* usage ends in a newline */
 }
 
-static bool parse_mode(const char *s, ss_mode *mode)
+static void unknown_verb(const char *name)
 {
-    static const ss_mode all[] = {SS_MODE_X86, SS_MODE_PAE, SS_MODE_X64, SS_MODE_LA57, SS_MODE_AUTO};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (strcmp(s, ss_mode_name(all[i])) == 0) {
-            *mode = all[i];
-            return true;
+    fprintf(stderr, "sessionspace: unknown verb '%s' (", name);
+    for (size_t i = 0; i < NVERBS; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", verbs[i]->name);
+    fputs("; sessionspace --help lists them)\n", stderr);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(word, "--version") == 0) {
+        printf("sessionspace %d.%d.%d (libsessionspace)\n", SS_VERSION_MAJOR, SS_VERSION_MINOR,
+               SS_VERSION_PATCH);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(word, "help") == 0) { /* help [VERB] */
+        const cli_verb *v = argc > 2 ? find_verb(argv[2]) : NULL;
+        if (argc > 2 && !v) {
+            unknown_verb(argv[2]);
+            return CLI_EXIT_USAGE;
         }
-    return false;
-}
-
-/* Parses argv[2..]; positional arguments fill source, then va. */
-static int parse_args(int argc, char **argv, options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->mode = SS_MODE_AUTO;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (strcmp(a, "--json") == 0)
-            o->json = true;
-        else if (strcmp(a, "--win7-pte") == 0)
-            o->win7_pte = true;
-        else if (strcmp(a, "--dtb") == 0 && has_value)
-            o->dtb_text = argv[++i];
-        else if (strcmp(a, "--batch") == 0 && has_value)
-            o->batch = argv[++i];
-        else if (strcmp(a, "--mode") == 0 && has_value) {
-            if (!parse_mode(argv[++i], &o->mode))
-                return fail_usage("unknown mode '%s' (x86, pae, x64, la57)", argv[i]);
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            exit(EXIT_OK);
-        } else if (a[0] == '-' && a[1] == '-')
-            return fail_usage("unknown or incomplete option '%s'", a);
-        else if (!o->source)
-            o->source = a;
-        else if (!o->va_text)
-            o->va_text = a;
+        if (v)
+            verb_usage(stdout, v);
         else
-            return fail_usage("unexpected argument '%s'", a);
+            usage(stdout);
+        return CLI_EXIT_OK;
     }
-    if (!o->source)
-        return fail_usage("%s", "missing SOURCE");
-    return EXIT_OK;
+    const cli_verb *v = find_verb(word);
+    if (!v) { /* before any argument is looked at */
+        unknown_verb(word);
+        return CLI_EXIT_USAGE;
+    }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            verb_usage(stdout, v);
+            return CLI_EXIT_OK;
+        }
+    return v->run(v, argc - 1, argv + 1);
 }
 
-static int open_source(const char *spec, ss_source **src)
-{
-    ss_error err = {0};
-    ss_status st = ss_source_open(spec, src, &err);
-    if (st != SS_OK) {
-        fprintf(stderr, "sessionspace: %s (%s)\n", err.message[0] ? err.message : ss_strerror(st),
-                ss_status_name(st));
-        return EXIT_OPEN;
-    }
-    return EXIT_OK;
-}
-
-/* kd's way of printing a 64-bit address: fffff99b`3c078c87. */
-static void kd_addr(char *buf, size_t n, uint64_t v, ss_mode mode)
-{
-    if (mode == SS_MODE_X86 || mode == SS_MODE_PAE)
-        snprintf(buf, n, "%08" PRIx64, v);
-    else
-        snprintf(buf, n, "%08" PRIx64 "`%08" PRIx64, v >> 32, v & 0xffffffffu);
-}
+/* ------------------------------------------------------------------ printing */
 
 static const char *level_name(unsigned level, ss_mode mode)
 {
@@ -126,8 +116,25 @@ static const char *level_name(unsigned level, ss_mode mode)
     return level <= 5 ? names[level] : "?";
 }
 
-static void print_json(FILE *f, const ss_xlat *x, ss_mode mode)
+/* How a walk is shown: its mode, and the x86 prototype base the user gave, if any. */
+typedef struct view {
+    ss_mode mode;
+    bool has_proto_base; /* --proto-base given */
+    uint64_t proto_base;
+} view;
+
+/*
+ * x86 (non-PAE) prototype PTEs hold an offset from MmProtopteBase, not an address: it
+ * is an address only when --proto-base gave the base.
+ */
+static bool proto_is_offset(const view *v)
 {
+    return v->mode == SS_MODE_X86 && !v->has_proto_base;
+}
+
+static void print_json(FILE *f, const ss_xlat *x, const view *v)
+{
+    ss_mode mode = v->mode;
     fprintf(f, "{\"va\":\"0x%" PRIx64 "\",", x->va);
     if (x->flags & SS_XLAT_F_HAS_PA)
         fprintf(f, "\"pa\":\"0x%" PRIx64 "\",", x->pa);
@@ -147,7 +154,13 @@ static void print_json(FILE *f, const ss_xlat *x, ss_mode mode)
                 x->pagefile_number, x->pagefile_offset, x->protection);
         break;
     case SS_XLAT_PROTOTYPE:
-        fprintf(f, "\"prototype\":\"0x%" PRIx64 "\",\"protection\":%u,", x->proto_address, x->protection);
+        if (proto_is_offset(v))
+            fputs("\"prototype\":null,", f);
+        else
+            fprintf(f, "\"prototype\":\"0x%" PRIx64 "\",", x->proto_address);
+        if (mode == SS_MODE_X86)
+            fprintf(f, "\"prototype_offset\":\"0x%" PRIx64 "\",", x->proto_address - v->proto_base);
+        fprintf(f, "\"protection\":%u,", x->protection);
         break;
     case SS_XLAT_TRANSITION:
     case SS_XLAT_DEMAND_ZERO: fprintf(f, "\"protection\":%u,", x->protection); break;
@@ -160,18 +173,19 @@ static void print_json(FILE *f, const ss_xlat *x, ss_mode mode)
     fputs("]}\n", f);
 }
 
-static void print_text(FILE *f, const ss_xlat *x, ss_mode mode)
+static void print_text(FILE *f, const ss_xlat *x, const view *v)
 {
+    ss_mode mode = v->mode;
     char va[32], buf[32];
-    kd_addr(va, sizeof va, x->va, mode);
+    cli_addr(va, sizeof va, x->va);
     fprintf(f, "VA %s (%s)\n", va, ss_mode_name(mode));
     for (unsigned i = 0; i < x->nentries; i++) {
-        kd_addr(buf, sizeof buf, x->entries[i].pa, SS_MODE_X64);
+        cli_addr(buf, sizeof buf, x->entries[i].pa);
         fprintf(f, "  %-5s at %s  contains %016" PRIx64 "\n", level_name(x->entries[i].level, mode), buf,
                 x->entries[i].value);
     }
     if (x->flags & SS_XLAT_F_HAS_PA) { /* valid, transition, or bad_pfn of the final frame */
-        kd_addr(buf, sizeof buf, x->pa, SS_MODE_X64);
+        cli_addr(buf, sizeof buf, x->pa);
         fprintf(f, "  -> pa %s  %s page, %s%s%s%s%s\n", buf,
                 x->page_size == 4096         ? "4 KiB"
                 : x->page_size == (2u << 20) ? "2 MiB"
@@ -183,15 +197,50 @@ static void print_text(FILE *f, const ss_xlat *x, ss_mode mode)
                 x->state == SS_XLAT_BAD_PFN ? " (frame not in the source)" : "");
         return;
     }
-    fprintf(f, "  -> %s at the %s", ss_xlat_state_name(x->state), level_name(x->level, mode));
+    fprintf(f, "  -> %s", ss_xlat_state_name(x->state));
+    if (x->nentries) /* a noncanonical VA reads no entry */
+        fprintf(f, " at the %s", level_name(x->level, mode));
     if (x->state == SS_XLAT_PAGEFILE)
         fprintf(f, ": pagefile %u offset 0x%" PRIx64 ", protection %u", x->pagefile_number,
                 x->pagefile_offset, x->protection);
-    else if (x->state == SS_XLAT_PROTOTYPE)
-        fprintf(f, ": prototype PTE at 0x%" PRIx64, x->proto_address);
-    else if (x->state == SS_XLAT_DEMAND_ZERO)
+    else if (x->state == SS_XLAT_PROTOTYPE && proto_is_offset(v))
+        fprintf(f, ": prototype PTE at offset 0x%" PRIx64 " from MmProtopteBase (pass --proto-base)",
+                x->proto_address);
+    else if (x->state == SS_XLAT_PROTOTYPE) {
+        cli_addr(buf, sizeof buf, x->proto_address);
+        fprintf(f, ": prototype PTE at %s", buf);
+        if (mode == SS_MODE_X86)
+            fprintf(f, " (offset 0x%" PRIx64 ")", x->proto_address - v->proto_base);
+    } else if (x->state == SS_XLAT_DEMAND_ZERO)
         fprintf(f, ": protection %u", x->protection);
     fputc('\n', f);
+}
+
+/*
+ * A name for a crash-dump header's DumpType. Values 1-7: DUMP_TYPE_* in Microsoft's
+ * Windows SDK header um/mindumpdef.h (FULL, SUMMARY, HEADER, TRIAGE, BITMAP_FULL,
+ * BITMAP_KERNEL, AUTOMATIC); 8, 9, 0xA: the kernel range dumps of current dbgeng
+ * (.dump /k, /ka, /f) as 0vercl0k/kdmp-parser's DumpType_t names them (KernelMemoryDump,
+ * KernelAndUserMemoryDump, CompleteMemoryDump). Task Manager's live kernel dumps and
+ * "automatic" / "active" crash dumps are written as 6. Sources and doubts:
+ * docs/formats.md, "DumpType values".
+ */
+static const char *dump_type_name(uint32_t t)
+{
+    static const char *const names[] = {
+        NULL,
+        "full",
+        "kernel summary",
+        "header only",
+        "triage",
+        "bitmap full",
+        "bitmap kernel",
+        "automatic",
+        "kernel range",
+        "kernel and user range",
+        "complete range",
+    };
+    return t < sizeof names / sizeof names[0] && names[t] ? names[t] : "unknown";
 }
 
 static void print_header_json(const ss_dump_info *info)
@@ -201,13 +250,14 @@ static void print_header_json(const ss_dump_info *info)
     if (info->flags & SS_INFO_DTB)
         printf(",\"dtb\":\"0x%" PRIx64 "\"", info->directory_table_base);
     if (info->flags & SS_INFO_WINDOWS_HEADER)
-        printf(",\"windows\":{\"ps_active_process_head\":\"0x%" PRIx64
-               "\",\"ps_loaded_module_list\":\"0x%" PRIx64 "\",\"kd_debugger_data_block\":\"0x%" PRIx64
-               "\",\"machine_type\":\"0x%x\",\"major_version\":%u"
-               ",\"minor_version\":%u,\"processors\":%u,\"dump_type\":%u,\"pae\":%s}",
-               info->ps_active_process_head, info->ps_loaded_module_list, info->kd_debugger_data_block,
-               info->machine_type, info->major_version, info->minor_version, info->number_processors,
-               info->dump_type, info->pae_enabled ? "true" : "false");
+        printf(
+            ",\"windows\":{\"ps_active_process_head\":\"0x%" PRIx64
+            "\",\"ps_loaded_module_list\":\"0x%" PRIx64 "\",\"kd_debugger_data_block\":\"0x%" PRIx64
+            "\",\"machine_type\":\"0x%x\",\"major_version\":%u"
+            ",\"minor_version\":%u,\"processors\":%u,\"dump_type\":%u,\"dump_type_name\":\"%s\",\"pae\":%s}",
+            info->ps_active_process_head, info->ps_loaded_module_list, info->kd_debugger_data_block,
+            info->machine_type, info->major_version, info->minor_version, info->number_processors,
+            info->dump_type, dump_type_name(info->dump_type), info->pae_enabled ? "true" : "false");
     if (info->flags & SS_INFO_BUGCHECK)
         printf(",\"bugcheck\":{\"code\":\"0x%x\",\"params\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64
                "\",\"0x%" PRIx64 "\"]}",
@@ -222,9 +272,9 @@ static void print_header_text(const ss_dump_info *info)
     if (info->flags & SS_INFO_DTB)
         printf("dtb        0x%" PRIx64 "\n", info->directory_table_base);
     if (info->flags & SS_INFO_WINDOWS_HEADER) {
-        printf("machine    0x%x, version %u.%u, %u processor(s), dump type %u%s\n", info->machine_type,
+        printf("machine    0x%x, version %u.%u, %u processor(s), dump type %u (%s)%s\n", info->machine_type,
                info->major_version, info->minor_version, info->number_processors, info->dump_type,
-               info->pae_enabled ? ", PAE" : "");
+               dump_type_name(info->dump_type), info->pae_enabled ? ", PAE" : "");
         printf("PsActiveProcessHead 0x%" PRIx64 "\nPsLoadedModuleList  0x%" PRIx64
                "\nKdDebuggerDataBlock 0x%" PRIx64 "\n",
                info->ps_active_process_head, info->ps_loaded_module_list, info->kd_debugger_data_block);
@@ -235,16 +285,28 @@ static void print_header_text(const ss_dump_info *info)
                info->bugcheck_params[2], info->bugcheck_params[3]);
 }
 
-static int cmd_info(const options *o)
+/* ------------------------------------------------------------------ info */
+
+static int run_info(const cli_verb *self, int argc, char **argv)
 {
+    const char *source = NULL;
+    bool json = false;
     /* info takes only SOURCE and --json: anything else is a mistake, not to be ignored */
-    if (o->va_text)
-        return fail_usage("unexpected argument '%s' (info takes one SOURCE)", o->va_text);
-    if (o->batch || o->dtb_text || o->mode != SS_MODE_AUTO || o->win7_pte)
-        return fail_usage("%s", "info takes only SOURCE and --json");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (argv[i][0] == '-' && argv[i][1] == '-')
+            return cli_usage_error(self, "info takes only SOURCE and --json, not '%s'", argv[i]);
+        else if (!source)
+            source = argv[i];
+        else
+            return cli_usage_error(self, "unexpected argument '%s' (info takes one SOURCE)", argv[i]);
+    }
+    if (!source)
+        return cli_usage_error(self, "missing SOURCE");
     ss_source *src;
-    int rc = open_source(o->source, &src);
-    if (rc != EXIT_OK)
+    int rc = cli_open_source(source, &src);
+    if (rc != CLI_EXIT_OK)
         return rc;
     const ss_phys_range *r;
     size_t n;
@@ -258,18 +320,25 @@ static int cmd_info(const options *o)
     const char *note;
     size_t note_len = 0;
     bool has_vmcoreinfo = ss_source_note(src, "VMCOREINFO", &note, &note_len) == SS_OK;
-    if (o->json) {
+    if (json) {
         printf("{\"format\":\"%s\",\"ranges\":%zu,\"bytes\":%" PRIu64 ",\"max_pa\":\"0x%" PRIx64 "\"",
                ss_format_name(ss_source_format(src)), n, total, ss_source_max_pa(src));
         print_header_json(&info);
-        printf(",\"cpus\":[");
-        for (size_t i = 0; i < ncpu; i++) {
-            ss_cpu_state c;
-            if (ss_source_cpu(src, i, &c) == SS_OK)
-                printf("%s{\"cr0\":\"0x%" PRIx64 "\",\"cr3\":\"0x%" PRIx64 "\",\"cr4\":\"0x%" PRIx64 "\"}",
-                       i ? "," : "", c.cr0, c.cr3, c.cr4);
+        /* cpus and vmcoreinfo_bytes only when the source records them (docs/cli.md) */
+        if (ncpu) {
+            printf(",\"cpus\":[");
+            for (size_t i = 0; i < ncpu; i++) {
+                ss_cpu_state c;
+                if (ss_source_cpu(src, i, &c) == SS_OK)
+                    printf("%s{\"cr0\":\"0x%" PRIx64 "\",\"cr3\":\"0x%" PRIx64 "\",\"cr4\":\"0x%" PRIx64
+                           "\"}",
+                           i ? "," : "", c.cr0, c.cr3, c.cr4);
+            }
+            printf("]");
         }
-        printf("],\"vmcoreinfo_bytes\":%zu}\n", has_vmcoreinfo ? note_len : 0);
+        if (has_vmcoreinfo)
+            printf(",\"vmcoreinfo_bytes\":%zu", note_len);
+        printf("}\n");
     } else {
         printf("format     %s\nmemory     %" PRIu64 " bytes in %zu run(s), highest address 0x%" PRIx64 "\n",
                ss_format_name(ss_source_format(src)), total, n, ss_source_max_pa(src));
@@ -288,27 +357,38 @@ static int cmd_info(const options *o)
             printf("VMCOREINFO %zu bytes\n", note_len);
     }
     ss_source_close(src);
-    return EXIT_OK;
+    return CLI_EXIT_OK;
 }
 
-/* Translates one VA; returns EXIT_OK when it has a usable physical address. */
-static int vtop_one(ss_space *space, uint64_t va, bool json)
+const cli_verb cli_verb_info = {
+    "info",
+    "format, physical runs and what the source records (mode, DTB, dump header, CPUs)",
+    "info SOURCE [--json]\n"
+    "  --json   one JSON object (fields in docs/cli.md)\n",
+    run_info,
+};
+
+/* ------------------------------------------------------------------ vtop */
+
+/* Translates one VA; returns CLI_EXIT_OK when it has a usable physical address. */
+static int vtop_one(ss_space *space, uint64_t va, bool json, const view *v)
 {
     ss_xlat x;
     ss_status st = ss_space_walk(space, va, &x);
     if (json)
-        print_json(stdout, &x, ss_space_mode(space));
+        print_json(stdout, &x, v);
     else
-        print_text(stdout, &x, ss_space_mode(space));
-    return st == SS_OK ? EXIT_OK : EXIT_NOT_TRANSLATED;
+        print_text(stdout, &x, v);
+    return st == SS_OK ? CLI_EXIT_OK : CLI_EXIT_NOT_TRANSLATED;
 }
 
 /*
- * Reads one line (up to '\n' or EOF) into buf, keeping at most cap - 1 bytes, and
- * consumes the rest of it however long it is, so memory stays constant on any
- * input. *bad is set when the line was longer than buf or held a NUL byte: what
- * was kept is then not what the line says (fgets() + strlen() would parse
- * "12\0junk" as 12, and take the tail of an overlong line for the next line).
+ * Reads one line into buf, keeping at most cap - 1 bytes, and consumes the rest of it
+ * however long it is, so memory stays constant on any input. A line ends at "\n" or
+ * "\r\n" (not kept) or at the end of input. *bad is set when what was kept is not what
+ * the line says: the line was longer than buf, or held a NUL byte or a '\r' that does
+ * not end it (fgets() + strlen() would parse "12\0junk" as 12, "0x6000\rjunk" would
+ * read as 0x6000, and a CR-only file would lose every line after the first).
  * Returns false at end of input with nothing read.
  */
 static bool read_line(FILE *in, char *buf, size_t cap, bool *bad)
@@ -321,6 +401,15 @@ static bool read_line(FILE *in, char *buf, size_t cap, bool *bad)
         any = true;
         if (c == '\n')
             break;
+        if (c == '\r') {
+            int next = getc(in);
+            if (next == '\n')
+                break;
+            if (next != EOF)
+                ungetc(next, in);
+            *bad = true; /* a lone '\r' */
+            continue;
+        }
         if (c == 0 || n + 1 >= cap)
             *bad = true;
         else
@@ -330,29 +419,41 @@ static bool read_line(FILE *in, char *buf, size_t cap, bool *bad)
     return any;
 }
 
-static int vtop_batch(ss_space *space, const char *path, bool json)
+/* Opens a batch file; on failure says why with a status name, like a source. */
+static FILE *open_batch(const char *path)
 {
-    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!in) {
-        fprintf(stderr, "sessionspace: %s: %s\n", path, strerror(errno));
-        return EXIT_OPEN;
+    if (strcmp(path, "-") == 0)
+        return stdin;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "sessionspace: %s: --batch needs a file, this is a directory (%s)\n", path,
+                ss_status_name(SS_E_IS_DIR));
+        return NULL;
     }
-    int rc = EXIT_OK;
+    FILE *in = fopen(path, "r");
+    if (!in)
+        fprintf(stderr, "sessionspace: %s: %s (%s)\n", path, strerror(errno),
+                ss_status_name(errno == ENOENT ? SS_E_NOT_FOUND : SS_E_IO));
+    return in;
+}
+
+static int vtop_batch(ss_space *space, FILE *in, const char *path, bool json, const view *v)
+{
+    int rc = CLI_EXIT_OK;
     char line[256];
     unsigned long lineno = 0;
     bool bad;
     while (read_line(in, line, sizeof line, &bad)) {
         lineno++;
-        if (bad) { /* overlong, or a NUL byte: force a parse error below */
+        if (bad) { /* overlong, a NUL byte or a stray '\r': force a parse error below */
             line[0] = 'x';
             line[1] = 0;
         }
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
-        if (*p == '\n' || *p == '\r' || *p == 0 || *p == '#')
+        if (*p == 0 || *p == '#')
             continue;
-        p[strcspn(p, "\r\n")] = 0;
         uint64_t va;
         if (ss_parse_u64(p, &va) != SS_OK) {
             if (json)
@@ -360,102 +461,92 @@ static int vtop_batch(ss_space *space, const char *path, bool json)
                        lineno);
             else
                 printf("line %lu: bad_number\n", lineno);
-            rc = EXIT_NOT_TRANSLATED;
+            rc = CLI_EXIT_NOT_TRANSLATED;
             continue;
         }
         ss_xlat x;
         ss_space_walk(space, va, &x);
         if (json) {
-            print_json(stdout, &x, ss_space_mode(space));
+            print_json(stdout, &x, v);
         } else {
             char vb[32], pb[32] = "-";
-            kd_addr(vb, sizeof vb, va, ss_space_mode(space));
+            cli_addr(vb, sizeof vb, va);
             if (x.flags & SS_XLAT_F_HAS_PA)
-                kd_addr(pb, sizeof pb, x.pa, SS_MODE_X64);
+                cli_addr(pb, sizeof pb, x.pa);
             printf("%s %s %s %" PRIu64 "\n", vb, pb, ss_xlat_state_name(x.state), x.page_size);
         }
     }
-    bool read_error = ferror(in);
-    if (in != stdin)
-        fclose(in);
-    if (read_error) {
-        fprintf(stderr, "sessionspace: %s: read error\n", path);
-        return EXIT_OPEN;
+    if (ferror(in)) {
+        fprintf(stderr, "sessionspace: %s: read error: %s (%s)\n", path, strerror(errno),
+                ss_status_name(errno == EISDIR ? SS_E_IS_DIR : SS_E_IO));
+        return CLI_EXIT_OPEN;
     }
     return rc;
 }
 
-/* The page-table root the source itself records: the dump header's, else CPU 0's CR3. */
-static bool source_dtb(ss_source *src, uint64_t *dtb)
+static int run_vtop(const cli_verb *self, int argc, char **argv)
 {
-    ss_dump_info info;
-    if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_DTB)) {
-        *dtb = info.directory_table_base;
-        return true;
+    cli_space_args a = {0};
+    const char *va_text = NULL, *batch = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        int used = cli_space_option(self, argc, argv, &i, &a);
+        if (used < 0)
+            return CLI_EXIT_USAGE;
+        if (used)
+            continue;
+        const char *arg = argv[i];
+        if (strcmp(arg, "--json") == 0)
+            json = true;
+        else if (strcmp(arg, "--batch") == 0 && i + 1 < argc)
+            batch = argv[++i];
+        else if (arg[0] == '-' && arg[1] == '-')
+            return cli_usage_error(self, "unknown or incomplete option '%s'", arg);
+        else if (!a.source)
+            a.source = arg;
+        else if (!va_text)
+            va_text = arg;
+        else
+            return cli_usage_error(self, "unexpected argument '%s'", arg);
     }
-    ss_cpu_state cpu;
-    if (ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK) {
-        *dtb = cpu.cr3;
-        return true;
-    }
-    return false;
-}
-
-static int cmd_vtop(const options *o)
-{
-    if (!o->batch == !o->va_text)
-        return fail_usage("%s", "vtop needs either one VA or --batch FILE");
-    uint64_t dtb = 0, va = 0;
-    if (o->dtb_text && ss_parse_u64(o->dtb_text, &dtb) != SS_OK)
-        return fail_usage("bad --dtb value '%s'", o->dtb_text);
-    if (o->va_text && ss_parse_u64(o->va_text, &va) != SS_OK)
-        return fail_usage("bad virtual address '%s'", o->va_text);
+    if (!a.source)
+        return cli_usage_error(self, "missing SOURCE (and a VA or --batch FILE)");
+    if (!batch == !va_text)
+        return cli_usage_error(self, "vtop needs either one VA or --batch FILE, not %s",
+                               batch ? "both" : "neither");
+    uint64_t va = 0;
+    if (va_text && ss_parse_u64(va_text, &va) != SS_OK)
+        return cli_usage_error(self, "bad virtual address '%s'", va_text);
 
     ss_source *src;
-    int rc = open_source(o->source, &src);
-    if (rc != EXIT_OK)
-        return rc;
-    if (!o->dtb_text && !source_dtb(src, &dtb)) {
-        ss_source_close(src);
-        return fail_usage("%s", "vtop needs --dtb DTB (the CR3 / DirectoryTableBase to walk): "
-                                "this source does not record one");
-    }
-    ss_space_options so = SS_SPACE_OPTIONS_INIT;
-    so.pte_layout = o->win7_pte ? SS_PTE_LAYOUT_WIN7 : SS_PTE_LAYOUT_WIN8;
-    so.no_cache = 1; /* every answer shows its walk */
     ss_space *space;
-    ss_status st = ss_space_open(src, o->mode, dtb, &so, &space);
-    if (st != SS_OK) {
-        fprintf(stderr, "sessionspace: cannot use dtb 0x%" PRIx64 " in mode %s: %s%s\n", dtb,
-                ss_mode_name(o->mode), ss_strerror(st),
-                st == SS_E_UNSUPPORTED ? " (the source does not say its paging mode: pass --mode)" : "");
-        ss_source_close(src);
-        return EXIT_USAGE;
+    int rc = cli_open_space(self, &a, true /* every answer shows its walk */, &src, &space);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    view v = {ss_space_mode(space), a.proto_text != NULL, 0};
+    if (a.proto_text)
+        ss_parse_u64(a.proto_text, &v.proto_base); /* cli_open_space() checked it */
+    if (batch) {
+        FILE *in = open_batch(batch);
+        rc = in ? vtop_batch(space, in, batch, json, &v) : CLI_EXIT_OPEN;
+        if (in && in != stdin)
+            fclose(in);
+    } else {
+        rc = vtop_one(space, va, json, &v);
     }
-    rc = o->batch ? vtop_batch(space, o->batch, o->json) : vtop_one(space, va, o->json);
     ss_space_close(space);
     ss_source_close(src);
     return rc;
 }
 
-int main(int argc, char **argv)
-{
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    const char *verb = argv[1];
-    if (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "help") == 0) {
-        usage(stdout);
-        return EXIT_OK;
-    }
-    options o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc != EXIT_OK)
-        return rc;
-    if (strcmp(verb, "vtop") == 0)
-        return cmd_vtop(&o);
-    if (strcmp(verb, "info") == 0)
-        return cmd_info(&o);
-    return fail_usage("unknown verb '%s' (info, vtop)", verb);
-}
+const cli_verb cli_verb_vtop = {
+    "vtop",
+    "translate a virtual address through one page-table root, !pte-like",
+    "vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--proto-base ADDR] [--json]\n"
+    "       sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [--mode ...] [--win7-pte] [--proto-base "
+    "ADDR] "
+    "[--json]\n" CLI_SPACE_OPTIONS_HELP
+    "  --batch FILE|-     one VA per line (- is standard input); blank and # lines skipped\n"
+    "  --json             JSON (JSON Lines with --batch); fields in docs/cli.md\n",
+    run_vtop,
+};

@@ -14,11 +14,24 @@ cli=build/examples/sessionspace
 echo "== the demo image"
 "$cli" info "$out/demo.raw"
 va_session=$(get va_session)
+valid_in=() frames=()
 for who in system session0 session1; do
   echo
   echo "== session-space VA $va_session under the $who root ($(get dtb_$who))"
   "$cli" vtop "$out/demo.raw" "$va_session" --dtb "$(get dtb_$who)" --mode x64 || true
+  # the same walk as JSON, for the conclusion below
+  json=$("$cli" vtop "$out/demo.raw" "$va_session" --dtb "$(get dtb_$who)" --mode x64 --json || true)
+  if [[ $json == *'"status":"valid"'* ]]; then
+    pa=$(sed 's/.*"pa":"\(0x[0-9a-f]*\)".*/\1/' <<<"$json")
+    valid_in+=("$who") frames+=("$((pa >> 12))")
+  fi
 done
+distinct=$(printf '%s\n' "${frames[@]}" | sort -u | grep -c . || true)
+echo
+echo "=> $va_session is valid in ${#valid_in[@]} of 3 roots (${valid_in[*]:-none}):" \
+  "$([ "${#valid_in[@]}" -lt 2 ] && echo "nothing to compare" ||
+     { [ "$distinct" = "${#valid_in[@]}" ] && echo "a different physical page in each" ||
+       echo "$distinct distinct physical page(s)"; })"
 echo
 echo "== a batch under the session-1 root: shared win32k page, transition, pagefile, demand-zero, kernel large page, user page"
 printf '%s\n' 'fffff99b`3c079010' 'fffff99b`3c07a123' 'fffff99b`3c07b000' 'fffff99b`3c07c000' \

@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
   cmake make gcc pkg-config            # build
   libxxhash-dev libcapstone-dev        # library dependencies
+  libjansson-dev liblzma-dev           # ISF symbol files (Windows structure profiles)
   zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev  # kdump page compression
   check python3 python3-dev swig python3-pytest     # tests and bindings
   clang libclang-rt-14-dev             # libFuzzer harnesses

@@ -81,37 +81,74 @@ typedef struct ss_nt_profile {
 #define SS_NT_PROFILE_VERSION 1
 
 /*
- * Initialises *p for version `version` (pass SS_NT_PROFILE_VERSION): every offset
- * SS_NT_NO_FIELD, everything else zero.
+ * Initialises *p for version `version` (pass SS_NT_PROFILE_VERSION): every offset and
+ * RVA SS_NT_NO_FIELD, session_images SS_NT_IMAGES_NONE, name empty, build and
+ * pointer_size 0. A caller that has its own symbols fills the members it knows, then
+ * validates with ss_nt_profile_check().
  * Errors: SS_E_INVALID_ARG (NULL, or a version this library does not know).
  */
 ss_status ss_nt_profile_init(ss_nt_profile *p, unsigned version);
 
 /*
- * The built-in profile for an NT build number and pointer size (4 or 8).
- * Errors: SS_E_INVALID_ARG (NULL out), SS_E_UNSUPPORTED (no built-in table for that
- * build: err->message names the build and says to pass an ISF symbol file).
+ * Checks that *p can drive the model: a known version, a NUL-terminated name, pointer
+ * size 4 or 8, every required offset present (_KPROCESS.DirectoryTableBase; _EPROCESS
+ * UniqueProcessId, ActiveProcessLinks, ImageFileName, Session, SessionProcessLinks;
+ * _MM_SESSION_SPACE SessionId and ProcessList; with an image list or tree also its
+ * offset, the entry's link/node and Address; with an entry DataTableEntry also the
+ * _KLDR_DATA_TABLE_ENTRY fields) and every present offset below 0x10000.
+ * Errors: SS_E_INVALID_ARG (NULL, unknown version or container kind, bad pointer size,
+ * unterminated name), SS_E_UNSUPPORTED (a required offset is SS_NT_NO_FIELD:
+ * err->message names the first one as "_STRUCT.Field"), SS_E_CORRUPT (an offset past
+ * 0x10000: err->message names it).
+ */
+ss_status ss_nt_profile_check(const ss_nt_profile *p, ss_error *err);
+
+/*
+ * Copies the built-in profile for an NT build number and pointer size (4 or 8) into
+ * *out; out->build is set to `build` (a table may cover several builds of one layout,
+ * e.g. 19041-19045). Built-ins: 7601 (x86, x64), 9600, 14393, 17763, 19041-19045,
+ * 22621-22631 and 26100 (x64). Tables whose image container is not publicly documented
+ * for that build (19041+) have session_images SS_NT_IMAGES_NONE: an ISF supplies it.
+ * Errors: SS_E_INVALID_ARG (NULL out, pointer size not 4 or 8), SS_E_UNSUPPORTED (no
+ * built-in table for that build and architecture: err->message names the build and
+ * says to pass an ISF symbol file, "--isf FILE" on the CLI or ss_nt_profile_from_isf()).
  */
 ss_status ss_nt_profile_builtin(uint32_t build, uint32_t pointer_size, ss_nt_profile *out, ss_error *err);
 
-/* Number of built-in profiles, and profile i (SS_E_INVALID_ARG past the end). */
+/* Number of built-in profiles (never 0). */
 size_t ss_nt_profile_builtin_count(void);
+
+/* Copies built-in profile i (0 <= i < count) into *out. Errors: SS_E_INVALID_ARG (NULL, i past the end). */
 ss_status ss_nt_profile_builtin_at(size_t i, ss_nt_profile *out);
 
 /* What an ISF file says about the kernel it describes. */
 typedef struct ss_nt_isf_info {
-    char pdb_name[64]; /* metadata.windows.pdb.database, e.g. "ntkrnlmp.pdb" */
-    char pdb_guid[40]; /* GUID as 32 uppercase hex digits, no dashes */
+    char pdb_name[64]; /* metadata.windows.pdb.database, e.g. "ntkrnlmp.pdb" ("" when absent) */
+    char pdb_guid[40]; /* GUID as 32 uppercase hex digits, no dashes ("" when absent) */
     uint32_t pdb_age;
-    uint32_t build; /* metadata.windows.major/minor/build when present, else 0 */
+    uint32_t build; /* metadata.windows.build when present, else 0 */
 } ss_nt_isf_info;
 
 /*
- * Reads a Volatility 3 ISF symbol file (.json, .json.xz or .json.gz) into *out and,
- * when info is not NULL, its PDB identity. Errors: SS_E_NOT_FOUND, SS_E_IO,
- * SS_E_FORMAT (not JSON / not ISF), SS_E_CORRUPT (a field of the wrong type),
- * SS_E_UNSUPPORTED (a structure or field the model needs is missing: err->message
- * names the struct and the field), SS_E_NOMEM.
+ * Reads a Volatility 3 ISF symbol file into *out (a complete, ss_nt_profile_check()ed
+ * profile) and, when info is not NULL, its PDB identity. The file may be plain JSON,
+ * xz (.json.xz) or gzip (.json.gz); the format is recognised by its first bytes, not
+ * by its name. At most 512 MiB of JSON is accepted.
+ * Fields come from user_types _KPROCESS, _EPROCESS, _MM_SESSION_SPACE (ImageList makes
+ * a list profile, ImageTree a tree one), _IMAGE_ENTRY_IN_SESSION (Link, Address,
+ * LastAddress, DataTableEntry) and _KLDR_DATA_TABLE_ENTRY (or _LDR_DATA_TABLE_ENTRY);
+ * the pointer size from base_types.pointer; the RVAs of PsActiveProcessHead,
+ * PsLoadedModuleList and KdDebuggerDataBlock from symbols when present. Optional:
+ * UserDirectoryTableBase, PagedPoolStart/End, NonPagablePages, CommittedPages,
+ * ResidentProcessCount. When _MM_SESSION_SPACE is absent and _EPROCESS.Session points
+ * to another type (Windows 11 24H2's opaque session), the session is read at
+ * SessionId 0x8 / ProcessList 0x10 with no image container.
+ * Errors: SS_E_INVALID_ARG (NULL path or out), SS_E_NOT_FOUND, SS_E_IS_DIR, SS_E_IO,
+ * SS_E_EMPTY, SS_E_FORMAT (not JSON, or JSON that is not an ISF), SS_E_TRUNCATED (an xz
+ * or gzip stream that ends early), SS_E_CORRUPT (damaged compressed data, or an ISF
+ * member of the wrong type: err->message names it), SS_E_UNSUPPORTED (a structure or
+ * field the model needs is missing: err->message names the struct and the field; or the
+ * JSON is larger than 512 MiB; or gzip support was not built in), SS_E_NOMEM.
  */
 ss_status ss_nt_profile_from_isf(const char *path, ss_nt_profile *out, ss_nt_isf_info *info, ss_error *err);
 

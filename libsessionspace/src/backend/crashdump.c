@@ -31,6 +31,7 @@
  * offset + size checked against the file size, without overflow, before the
  * mapping is touched.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../core/internal.h"
@@ -589,6 +590,26 @@ static bool crashdump_probe(const uint8_t *data, uint64_t size)
     return size >= 8 && (memcmp(data, "PAGEDU64", 8) == 0 || memcmp(data, "PAGEDUMP", 8) == 0);
 }
 
+/*
+ * Shows n (<= 8) bytes of a file's signature for a message: as text in quotes when every
+ * byte is printable ASCII, else as hex bytes, so control bytes from the file never reach
+ * the user's terminal and an empty-looking '' never hides what is there.
+ */
+static const char *signature_text(char out[32], const uint8_t *p, size_t n)
+{
+    bool printable = true;
+    for (size_t i = 0; i < n; i++)
+        printable = printable && p[i] >= 0x20 && p[i] < 0x7f;
+    if (printable) {
+        snprintf(out, 32, "'%.*s'", (int)n, (const char *)p);
+        return out;
+    }
+    size_t len = (size_t)snprintf(out, 32, "bytes");
+    for (size_t i = 0; i < n && len < 32; i++)
+        len += (size_t)snprintf(out + len, 32 - len, " %02x", p[i]);
+    return out;
+}
+
 static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
                                 ss_error *err)
 {
@@ -604,12 +625,11 @@ static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void 
     for (size_t i = 0; i < 2 && rd32(h) == SIG_PAGE; i++)
         if (rd32(h + 4) == layouts[i]->valid)
             L = layouts[i];
-    if (!L) {
-        char sig[40];
+    char sig[32];
+    if (!L)
         return ss_fail(err, SS_E_FORMAT,
-                       "%s: not a Windows crash dump (signature '%s', expected PAGEDU64 or PAGEDUMP)",
-                       file->path, ss_escape_bytes(sig, sizeof sig, h, 8));
-    }
+                       "%s: not a Windows crash dump (signature %s, expected PAGEDU64 or PAGEDUMP)",
+                       file->path, signature_text(sig, h, 8));
     if (file->size < L->header_size)
         return ss_fail(err, SS_E_TRUNCATED, "%s: %llu bytes is shorter than the %u-byte %s header",
                        file->path, (unsigned long long)file->size, L->header_size, L->name);

@@ -559,6 +559,12 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
                        (unsigned long long)k->max_mapnr, bs);
     k->stage = 3;
     uint64_t need = (k->max_mapnr + 7) / 8, nwords = ((k->max_mapnr + 511) / 512) * 8;
+    /* The bitmap is copied below, so it must be in the file; a flattened stream's
+     * logical size (checked above) may be far larger than the file: check the bytes
+     * are held before allocating room for them. */
+    if (need && !ss_segmap_holds(&k->lmap, bitmap_off + half, need))
+        return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap (%llu bytes at %llu) is not in the file",
+                       path, (unsigned long long)need, (unsigned long long)(bitmap_off + half));
     /* The bitmap is copied and scanned at open: a header may not make that cost more
      * than the file really stores (a 12 KiB sparse file can declare 2^34 pages). */
     if (need > SS_FREE_SCAN_BYTES && need > k->file.stored)
@@ -567,12 +573,6 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
                        "stores (a sparse file?); refusing to copy it",
                        path, (unsigned long long)k->max_mapnr, (unsigned long long)need,
                        (unsigned long long)k->file.stored);
-    /* The bitmap is copied below, so it must be in the file; a flattened stream's
-     * logical size (checked above) may be far larger than the file: check the bytes
-     * are held before allocating room for them. */
-    if (need && !ss_segmap_holds(&k->lmap, bitmap_off + half, need))
-        return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap (%llu bytes at %llu) is not in the file",
-                       path, (unsigned long long)need, (unsigned long long)(bitmap_off + half));
     k->bitmap = calloc(nwords ? nwords : 1, 8);
     k->rank = calloc(nwords / 8 + 1, 8);
     if (!k->bitmap || !k->rank)

@@ -1,0 +1,163 @@
+/* Helpers the sessionspace CLI's verbs share (cli.h). */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_usage_error(const cli_verb *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sessionspace %s: ", v->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: sessionspace %.*s\n(sessionspace %s --help for the options)\n",
+            (int)strcspn(v->usage, "\n"), v->usage, v->name);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_open_source(const char *spec, ss_source **src)
+{
+    ss_error err = {0};
+    ss_status st = ss_source_open(spec, src, &err);
+    if (st != SS_OK) {
+        fprintf(stderr, "sessionspace: %s (%s)\n", err.message[0] ? err.message : ss_strerror(st),
+                ss_status_name(st));
+        return CLI_EXIT_OPEN;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_addr(char *buf, size_t n, uint64_t v)
+{
+    snprintf(buf, n, "%08" PRIx64 "`%08" PRIx64, v >> 32, v & 0xffffffffu);
+}
+
+int cli_space_option(const cli_verb *v, int argc, char **argv, int *i, cli_space_args *a)
+{
+    const char *opt = argv[*i];
+    const char **slot = strcmp(opt, "--dtb") == 0          ? &a->dtb_text
+                        : strcmp(opt, "--mode") == 0       ? &a->mode_text
+                        : strcmp(opt, "--proto-base") == 0 ? &a->proto_text
+                                                           : NULL;
+    if (strcmp(opt, "--win7-pte") == 0) {
+        a->win7_pte = true;
+        return 1;
+    }
+    if (!slot)
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage_error(v, "incomplete option '%s' (it takes a value)", opt);
+        return -1;
+    }
+    *slot = argv[++*i];
+    return 1;
+}
+
+static bool parse_mode(const char *s, ss_mode *mode)
+{
+    static const ss_mode all[] = {SS_MODE_X86, SS_MODE_PAE, SS_MODE_X64, SS_MODE_LA57};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, ss_mode_name(all[i])) == 0) {
+            *mode = all[i];
+            return true;
+        }
+    return false;
+}
+
+/* The page-table root the source itself records: the dump header's, else CPU 0's CR3. */
+static bool source_dtb(ss_source *src, uint64_t *dtb)
+{
+    ss_dump_info info;
+    if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_DTB)) {
+        *dtb = info.directory_table_base;
+        return true;
+    }
+    ss_cpu_state cpu;
+    if (ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK) {
+        *dtb = cpu.cr3;
+        return true;
+    }
+    return false;
+}
+
+/* Whether the source records a paging mode: ss_space_open() in auto mode tells. */
+static bool source_has_mode(ss_source *src)
+{
+    ss_space_options so = SS_SPACE_OPTIONS_INIT;
+    so.no_cache = 1;
+    ss_space *probe;
+    if (ss_space_open(src, SS_MODE_AUTO, 0, &so, &probe) == SS_E_UNSUPPORTED)
+        return false;
+    ss_space_close(probe);
+    return true;
+}
+
+int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss_source **src,
+                   ss_space **space)
+{
+    *src = NULL;
+    *space = NULL;
+    /* Everything wrong with the arguments themselves, in one message. */
+    char msg[512] = "";
+    size_t len = 0;
+#define ADD_PROBLEM(...)                                                                                     \
+    do {                                                                                                     \
+        if (len < sizeof msg) {                                                                              \
+            len += (size_t)snprintf(msg + len, sizeof msg - len, "%s", len ? "; " : "");                     \
+            if (len < sizeof msg)                                                                            \
+                len += (size_t)snprintf(msg + len, sizeof msg - len, __VA_ARGS__);                           \
+        }                                                                                                    \
+    } while (0)
+    uint64_t dtb = 0, proto = 0;
+    ss_mode mode = SS_MODE_AUTO;
+    if (a->dtb_text && ss_parse_u64(a->dtb_text, &dtb) != SS_OK)
+        ADD_PROBLEM("bad --dtb value '%s'", a->dtb_text);
+    if (a->mode_text && !parse_mode(a->mode_text, &mode))
+        ADD_PROBLEM("unknown mode '%s' (x86, pae, x64, la57)", a->mode_text);
+    if (a->proto_text && ss_parse_u64(a->proto_text, &proto) != SS_OK)
+        ADD_PROBLEM("bad --proto-base value '%s'", a->proto_text);
+    if (a->proto_text && a->mode_text && mode != SS_MODE_X86 && mode != SS_MODE_AUTO)
+        ADD_PROBLEM("--proto-base applies to x86 (non-PAE) paging only, not %s", a->mode_text);
+    if (len)
+        return cli_usage_error(v, "%s", msg);
+
+    int rc = cli_open_source(a->source, src);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    /* What the source would have to supply and does not: all of it at once. */
+    if (!a->dtb_text && !source_dtb(*src, &dtb))
+        ADD_PROBLEM("pass --dtb DTB (the CR3 / DirectoryTableBase to walk): this source does not "
+                    "record one");
+    if (!a->mode_text && !source_has_mode(*src))
+        ADD_PROBLEM("pass --mode x86|pae|x64|la57: this source does not record its paging mode");
+#undef ADD_PROBLEM
+    if (len) {
+        ss_source_close(*src);
+        *src = NULL;
+        return cli_usage_error(v, "%s", msg);
+    }
+    ss_space_options so = SS_SPACE_OPTIONS_INIT;
+    so.pte_layout = a->win7_pte ? SS_PTE_LAYOUT_WIN7 : SS_PTE_LAYOUT_WIN8;
+    so.proto_base = proto;
+    so.no_cache = no_cache;
+    ss_status st = ss_space_open(*src, mode, dtb, &so, space);
+    if (st == SS_OK && a->proto_text && ss_space_mode(*space) != SS_MODE_X86) {
+        fprintf(stderr, "sessionspace %s: --proto-base applies to x86 (non-PAE) paging only, not %s\n",
+                v->name, ss_mode_name(ss_space_mode(*space)));
+        st = SS_E_INVALID_ARG;
+        ss_space_close(*space);
+        *space = NULL;
+    } else if (st != SS_OK) {
+        fprintf(stderr, "sessionspace %s: cannot use dtb 0x%" PRIx64 " in mode %s: %s (%s)\n", v->name, dtb,
+                ss_mode_name(mode), ss_strerror(st), ss_status_name(st));
+    }
+    if (st != SS_OK) {
+        ss_source_close(*src);
+        *src = NULL;
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
