@@ -131,8 +131,14 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
     if (!a->dtb_text && !source_dtb(*src, &dtb))
         ADD_PROBLEM("pass --dtb DTB (the CR3 / DirectoryTableBase to walk): this source does not "
                     "record one");
-    if (!a->mode_text && !source_has_mode(*src))
-        ADD_PROBLEM("pass --mode x86|pae|x64|la57: this source does not record its paging mode");
+    ss_cpu_state cpu0;
+    if (!a->mode_text && !source_has_mode(*src)) {
+        if (ss_source_cpu_count(*src) > 0 && ss_source_cpu(*src, 0, &cpu0) == SS_OK && !(cpu0.cr0 >> 31 & 1))
+            ADD_PROBLEM("pass --mode x86|pae|x64|la57: the source's CPU 0 has paging off (CR0.PG=0, "
+                        "virtual addresses are physical), so it records no paging mode");
+        else
+            ADD_PROBLEM("pass --mode x86|pae|x64|la57: this source does not record its paging mode");
+    }
 #undef ADD_PROBLEM
     if (len) {
         ss_source_close(*src);
@@ -150,14 +156,29 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
         st = SS_E_INVALID_ARG;
         ss_space_close(*space);
         *space = NULL;
+    } else if (st == SS_E_NO_PHYS_MEMORY) {
+        fprintf(stderr, "sessionspace %s: %s: %s; `info` shows its header (%s)\n", v->name, a->source,
+                ss_strerror(st), ss_status_name(st));
     } else if (st != SS_OK) {
-        fprintf(stderr, "sessionspace %s: cannot use dtb 0x%" PRIx64 " in mode %s: %s (%s)\n", v->name, dtb,
-                ss_mode_name(mode), ss_strerror(st), ss_status_name(st));
+        /* Name the mode the source gave, and why the DTB does not fit it. */
+        ss_mode shown = mode;
+        ss_space_options po = SS_SPACE_OPTIONS_INIT;
+        po.no_cache = 1;
+        ss_space *probe;
+        if (mode == SS_MODE_AUTO && ss_space_open(*src, SS_MODE_AUTO, 0, &po, &probe) == SS_OK) {
+            shown = ss_space_mode(probe);
+            ss_space_close(probe);
+        }
+        bool narrow = (shown == SS_MODE_X86 || shown == SS_MODE_PAE) && (dtb >> 32);
+        fprintf(stderr, "sessionspace %s: cannot use dtb 0x%" PRIx64 " in mode %s%s: %s (%s)%s\n", v->name,
+                dtb, ss_mode_name(shown), mode == SS_MODE_AUTO ? " (the mode the source records)" : "",
+                ss_strerror(st), ss_status_name(st),
+                st == SS_E_INVALID_ARG && narrow ? ": a 32-bit mode's CR3 has no bits above bit 31" : "");
     }
     if (st != SS_OK) {
         ss_source_close(*src);
         *src = NULL;
-        return CLI_EXIT_USAGE;
+        return st == SS_E_NO_PHYS_MEMORY ? CLI_EXIT_OPEN : CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
 }

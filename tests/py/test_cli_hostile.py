@@ -44,6 +44,25 @@ def triage_header(width, dump_type=4):
     return bytes(h) + bytes(4096)
 
 
+def qemu_core(machine, cr0, cr3, cr4, cs_flags=0):
+    """An ELF64 core (gABI layout) with one QEMU CPU note (QEMUCPUState version 1: CS flags
+    at 160, CR0..CR4 at 392, as QEMU's target/i386/arch_dump.c writes them) and 8 KiB of
+    memory at physical 0."""
+    desc = bytearray(440)
+    struct.pack_into("<II", desc, 0, 1, len(desc))
+    struct.pack_into("<I", desc, 160, cs_flags)
+    struct.pack_into("<5Q", desc, 392, cr0, 0, 0, cr3, cr4)
+    note = struct.pack("<III", 5, len(desc), 0) + b"QEMU\0\0\0\0" + bytes(desc)
+    ehdr = bytearray(64)
+    ehdr[0:7] = b"\x7fELF\x02\x01\x01"
+    struct.pack_into("<HHIQQQIHHHHHH", ehdr, 16, 4, machine, 1, 0, 64, 0, 0, 64, 56, 2, 0, 0, 0)
+    notes_at, load_at = 64 + 2 * 56, 4096
+    phdrs = struct.pack("<IIQQQQQQ", 4, 0, notes_at, 0, 0, len(note), len(note), 4)
+    phdrs += struct.pack("<IIQQQQQQ", 1, 7, load_at, 0, 0, 8192, 8192, 4096)
+    body = bytes(ehdr) + phdrs + note
+    return body + bytes(load_at - len(body)) + bytes(8192)
+
+
 class HostileFiles(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -77,8 +96,9 @@ class HostileFiles(unittest.TestCase):
         self.assertIn("dump type 4", r.stdout)
         # translation is what fails, and it says why
         r = run("vtop", p, "0xfffff8034a82a2a0", "--json")
-        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("holds no physical memory this reader knows", r.stderr)
+        self.assertIn("(no_physical_memory)", r.stderr)
 
     def test_triage_dump_info_32(self):
         p = self.path("triage32.dmp")
@@ -93,7 +113,7 @@ class HostileFiles(unittest.TestCase):
         self.assertEqual((w["ps_active_process_head"], w["ps_loaded_module_list"]), ("0x8055b358", "0x8055a420"))
         self.assertEqual(info["bugcheck"]["code"], "0x8e")
         r = run("vtop", p, "0x8055a420", "--json")
-        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("holds no physical memory this reader knows", r.stderr)
 
     def test_fifo_refused_without_blocking(self):
@@ -108,6 +128,24 @@ class HostileFiles(unittest.TestCase):
                     self.assertIn("unsupported", r.stderr)
         finally:
             os.unlink(p)
+
+    def test_paging_off_is_named(self):
+        p = self.path("realmode.elf")
+        with open(p, "wb") as f:
+            f.write(qemu_core(62, 0x11, 0x1000, 0))  # CR0: PE and ET, no PG
+        r = run("vtop", p, "0x1000")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("CPU 0 has paging off (CR0.PG=0", r.stderr)
+        self.assertNotIn("does not record its paging mode", r.stderr)
+
+    def test_dtb_that_cannot_be_a_root_names_the_mode(self):
+        p = self.path("pae.elf")
+        with open(p, "wb") as f:
+            f.write(qemu_core(3, 0x80000011, 0x1000, 0x20))  # EM_386, paging with CR4.PAE
+        r = run("vtop", p, "0x1000", "--dtb", "0x100000000")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot use dtb 0x100000000 in mode pae (the mode the source records): invalid argument "
+                      "(invalid_arg): a 32-bit mode's CR3 has no bits above bit 31", r.stderr)
 
     def test_character_device_refused(self):
         r = run("info", "/dev/null")
