@@ -67,34 +67,6 @@ static bool parse_mode(const char *s, ss_mode *mode)
     return false;
 }
 
-/* The page-table root the source itself records: the dump header's, else CPU 0's CR3. */
-static bool source_dtb(ss_source *src, uint64_t *dtb)
-{
-    ss_dump_info info;
-    if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_DTB)) {
-        *dtb = info.directory_table_base;
-        return true;
-    }
-    ss_cpu_state cpu;
-    if (ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK) {
-        *dtb = cpu.cr3;
-        return true;
-    }
-    return false;
-}
-
-/* Whether the source records a paging mode: ss_space_open() in auto mode tells. */
-static bool source_has_mode(ss_source *src)
-{
-    ss_space_options so = SS_SPACE_OPTIONS_INIT;
-    so.no_cache = 1;
-    ss_space *probe;
-    if (ss_space_open(src, SS_MODE_AUTO, 0, &so, &probe) == SS_E_UNSUPPORTED)
-        return false;
-    ss_space_close(probe);
-    return true;
-}
-
 int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss_source **src,
                    ss_space **space)
 {
@@ -128,11 +100,16 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
     if (rc != CLI_EXIT_OK)
         return rc;
     /* What the source would have to supply and does not: all of it at once. */
-    if (!a->dtb_text && !source_dtb(*src, &dtb))
+    ss_mode rec_mode;
+    uint64_t rec_dtb;
+    ss_source_paging(*src, &rec_mode, &rec_dtb); /* unknown values come back AUTO / 0 */
+    if (!a->dtb_text && rec_dtb == 0)
         ADD_PROBLEM("pass --dtb DTB (the CR3 / DirectoryTableBase to walk): this source does not "
                     "record one");
+    if (!a->dtb_text)
+        dtb = rec_dtb;
     ss_cpu_state cpu0;
-    if (!a->mode_text && !source_has_mode(*src)) {
+    if (!a->mode_text && rec_mode == SS_MODE_AUTO) {
         if (ss_source_cpu_count(*src) > 0 && ss_source_cpu(*src, 0, &cpu0) == SS_OK && !(cpu0.cr0 >> 31 & 1))
             ADD_PROBLEM("pass --mode x86|pae|x64|la57: the source's CPU 0 has paging off (CR0.PG=0, "
                         "virtual addresses are physical), so it records no paging mode");
@@ -160,20 +137,17 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
         fprintf(stderr, "sessionspace %s: %s: %s; `info` shows its header (%s)\n", v->name, a->source,
                 ss_strerror(st), ss_status_name(st));
     } else if (st != SS_OK) {
-        /* Name the mode the source gave, and why the DTB does not fit it. */
-        ss_mode shown = mode;
-        ss_space_options po = SS_SPACE_OPTIONS_INIT;
-        po.no_cache = 1;
+        /* Name the mode actually used (the source's, when none was given) and the reason. */
+        ss_mode used = mode;
         ss_space *probe;
-        if (mode == SS_MODE_AUTO && ss_space_open(*src, SS_MODE_AUTO, 0, &po, &probe) == SS_OK) {
-            shown = ss_space_mode(probe);
+        if (mode == SS_MODE_AUTO && ss_space_open(*src, SS_MODE_AUTO, 0, &so, &probe) == SS_OK) {
+            used = ss_space_mode(probe);
             ss_space_close(probe);
         }
-        bool narrow = (shown == SS_MODE_X86 || shown == SS_MODE_PAE) && (dtb >> 32);
+        bool narrow = (used == SS_MODE_X86 || used == SS_MODE_PAE) && (dtb >> 32);
         fprintf(stderr, "sessionspace %s: cannot use dtb 0x%" PRIx64 " in mode %s%s: %s (%s)%s\n", v->name,
-                dtb, ss_mode_name(shown), mode == SS_MODE_AUTO ? " (the mode the source records)" : "",
-                ss_strerror(st), ss_status_name(st),
-                st == SS_E_INVALID_ARG && narrow ? ": a 32-bit mode's CR3 has no bits above bit 31" : "");
+                dtb, ss_mode_name(used), mode == SS_MODE_AUTO ? " (the source's)" : "", ss_strerror(st),
+                ss_status_name(st), narrow ? ": x86 and PAE paging take a DTB below 4 GiB" : "");
     }
     if (st != SS_OK) {
         ss_source_close(*src);

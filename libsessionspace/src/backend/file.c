@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/internal.h"
+#include "backend.h"
 
 void ss_short_path(char *out, size_t cap, const char *path)
 {

@@ -1,8 +1,17 @@
 /*
- * Internal declarations shared by the layers of libsessionspace. Not installed.
+ * The backend layer's private header (not installed): what every layer of
+ * libsessionspace shares at the bottom — the source object, entry loads from a
+ * source, file mappings and the built-in file backends — plus the error helper.
+ *
+ * Layers, lowest first; a header includes only the ones below it:
+ *   backend/backend.h  sources, files, backends          (this file)
+ *   mmu/walk.h         page-table walks, paging-structure cache
+ *   cache/framecache.h, cache/tcache.h   the per-space caches
+ *   core/space_internal.h   struct ss_space, the public space API
+ * Nothing here knows the address-space object.
  */
-#ifndef SS_INTERNAL_H
-#define SS_INTERNAL_H
+#ifndef SS_BACKEND_BACKEND_H
+#define SS_BACKEND_BACKEND_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,6 +19,13 @@
 
 #include "sessionspace.h"
 #include "sessionspace/sys/backend.h"
+
+/* Entries and headers are loaded with the host's byte order (memcpy): x86 and
+ * ARM64 hosts are little-endian like the dumps they read. A big-endian host would
+ * misread every entry, so it is refused here rather than silently (README, limits). */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "libsessionspace needs a little-endian host (entries and dump headers are read in host byte order)"
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SS_LIKELY(x)    __builtin_expect(!!(x), 1)
@@ -40,6 +56,27 @@ struct ss_source {
     const uint8_t *flat;
     uint64_t flat_size;
 };
+
+/*
+ * Binary search over sorted, non-overlapping runs whose structs begin with
+ * `uint64_t start, size` (ss_phys_range, ss_seg), stride bytes apart: the index of
+ * the first run ending above addr, n when none does. The run holds addr when
+ * also runs[i].start <= addr.
+ */
+static inline size_t ss_runs_search(const void *runs, size_t n, size_t stride, uint64_t addr)
+{
+    const unsigned char *base = runs;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const uint64_t *r = (const uint64_t *)(const void *)(base + mid * stride); /* start, size */
+        if (r[0] + r[1] <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 /* True when [pa, pa + len) lies inside one of the source's ranges. */
 bool ss_source_holds(const ss_source *src, uint64_t pa, uint64_t len);
@@ -72,9 +109,28 @@ static inline ss_status ss_source_read_entry(ss_source *src, uint64_t pa, unsign
     if (n < width) /* SS_OK without every byte: a broken custom backend, not a zero entry */
         return SS_E_SHORT_READ;
     uint64_t v = 0;
-    memcpy(&v, b, width); /* little-endian host assumed (x86/ARM64 hosts) */
+    memcpy(&v, b, width); /* little-endian host: checked above */
     *value = v;
     return SS_OK;
+}
+
+/*
+ * The paging mode a CPU's control registers select (SDM Vol. 3A 4.1.1, table 4-1):
+ * CR0.PG off -> false (no paging: nothing to walk); CR4.PAE off -> 32-bit; EFER.LMA
+ * off -> PAE; else 4-level, or 5-level with CR4.LA57.
+ */
+static inline bool ss_cpu_paging_mode(const ss_cpu_state *c, ss_mode *mode)
+{
+    const uint64_t CR0_PG = 1ull << 31, CR4_PAE = 1ull << 5, CR4_LA57 = 1ull << 12, EFER_LMA = 1ull << 10;
+    if (!(c->cr0 & CR0_PG))
+        return false;
+    if (!(c->cr4 & CR4_PAE))
+        *mode = SS_MODE_X86;
+    else if (!(c->efer & EFER_LMA))
+        *mode = SS_MODE_PAE;
+    else
+        *mode = (c->cr4 & CR4_LA57) ? SS_MODE_LA57 : SS_MODE_X64;
+    return true;
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -153,104 +209,4 @@ extern const ss_file_backend ss_elf_backend;
 extern const ss_file_backend ss_kdump_backend;
 extern const ss_file_backend ss_lime_backend;
 
-/* ---- address spaces ------------------------------------------------------- */
-
-/* Per-space cache of paging-structure pages (cache/framecache.h). */
-typedef struct ss_frame_cache ss_frame_cache;
-
-/* Reads one paging entry through the frame cache (cache/framecache.c). */
-ss_status ss_frame_read_entry(ss_frame_cache *fc, ss_source *src, uint64_t pa, unsigned width,
-                              uint64_t *value);
-
-/* Per-mode walk parameters (mmu/walk.c). */
-typedef struct ss_walker {
-    ss_mode mode;
-    ss_pte_layout layout;
-    uint64_t proto_base;
-    bool pse;               /* x86: 4 MiB pages honoured */
-    bool nx;                /* PAE/x64: bit 63 is execute-disable */
-    ss_frame_cache *frames; /* the space's frame cache, NULL: read the source directly */
-} ss_walker;
-
-/*
- * Reads one paging entry for a walk: straight from a flat source's mapping, else
- * through the space's frame cache when it has one, else from the source.
- */
-static inline ss_status ss_walk_read_entry(const ss_walker *w, ss_source *src, uint64_t pa, unsigned width,
-                                           uint64_t *value)
-{
-    if (SS_LIKELY(src->flat) || !w->frames)
-        return ss_source_read_entry(src, pa, width, value);
-    return ss_frame_read_entry(w->frames, src, pa, width, value);
-}
-
-/* Initialises a walker for mode (not AUTO). */
-void ss_walker_init(ss_walker *w, ss_mode mode, const ss_space_options *opts);
-
-/* Root mask of a CR3 value for mode; false when dtb cannot be a root in this mode. */
-bool ss_walker_root(ss_mode mode, uint64_t dtb, uint64_t *root);
-
-/* Full walk (mmu/walk.c). Fills *out completely; returns the state. */
-ss_xlat_state ss_walk(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va, ss_xlat *out);
-
-/* Geometry of a walker's mode: top level, significant VA bits, VA bit where level's index starts. */
-unsigned ss_walker_levels(const ss_walker *w);
-unsigned ss_walker_va_bits(const ss_walker *w);
-unsigned ss_walker_level_shift(const ss_walker *w, unsigned level);
-
-/*
- * Paging-structure cache (mmu/walk.c), for one root: the frame of the page table
- * serving a 2 MiB (x86: 4 MiB) region and of the page directory serving a 1 GiB
- * region, so a walk that misses the translation cache in a known region costs one
- * or two entry loads instead of four. Direct-mapped; tags are VA >> region shift.
- * Invalid after a root change, a flush or a generation change: ss_pwc_clear().
- */
-#define SS_PWC_PT_SLOTS 512u
-#define SS_PWC_PD_SLOTS 64u
-typedef struct ss_pwc_slot {
-    uint64_t tag;
-    uint64_t table; /* frame of the table; bit 0: reached through a transition entry */
-} ss_pwc_slot;
-typedef struct ss_pwc {
-    ss_pwc_slot pt[SS_PWC_PT_SLOTS]; /* level-1 tables, tag va >> shift[PDE] */
-    ss_pwc_slot pd[SS_PWC_PD_SLOTS]; /* level-2 tables, tag va >> shift[PDPTE] */
-} ss_pwc;
-void ss_pwc_clear(ss_pwc *c);
-
-/* What the hot path keeps of a walk; the same values ss_walk() puts in ss_xlat. */
-typedef struct ss_walk_result {
-    uint64_t pa;        /* ss_xlat.pa */
-    uint64_t page_size; /* ss_xlat.page_size */
-    ss_xlat_state state;
-    uint8_t level; /* ss_xlat.level: the level whose entry decided */
-} ss_walk_result;
-
-/*
- * Lean walk (mmu/walk.c): the same state, pa, page_size and level as ss_walk(),
- * without recording entries. pwc (optional) is used and filled; it must belong
- * to this root and generation.
- */
-ss_xlat_state ss_walk_fast(const ss_walker *w, ss_source *src, uint64_t root, uint64_t va, ss_pwc *pwc,
-                           ss_walk_result *r);
-
-/*
- * For batch ranges: when pwc holds the page table of va's region and the source
- * is flat, the frames of the pages from va on that are present 4 KiB mappings in
- * the source (what ss_walk_fast would give, SS_OK), stopping at the first other
- * entry, the end of that table or max pages. Returns how many were stored in pas.
- */
-size_t ss_walk_pte_run(const ss_walker *w, ss_source *src, const ss_pwc *pwc, uint64_t va, size_t max,
-                       uint64_t *pas);
-
-struct ss_tcache; /* cache/tcache.h */
-
-struct ss_space {
-    ss_source *src;
-    ss_walker walker;
-    uint64_t dtb;  /* as given */
-    uint64_t root; /* physical address of the top-level table */
-    ss_space_options opts;
-    struct ss_tcache *cache; /* NULL when caching is off */
-};
-
-#endif /* SS_INTERNAL_H */
+#endif /* SS_BACKEND_BACKEND_H */
