@@ -58,7 +58,8 @@ typedef enum ss_status {
     SS_E_BUSY = -23,          /* the source is in use and cannot be changed now */
     SS_E_STALE = -24,         /* a live source changed under a cached answer */
     SS_E_RESERVED_BIT = -25,  /* a paging entry (or CR3) sets a bit the CPU reserves (SDM 4.5) */
-    SS_E_NO_PHYS_MEMORY = -26 /* the source holds no physical memory this reader knows (a header-only,
+    SS_E_CANCELLED = -26,     /* a caller's callback asked a long operation (a scan) to stop */
+    SS_E_NO_PHYS_MEMORY = -27 /* the source holds no physical memory this reader knows (a header-only,
                                  triage or unknown crash-dump type): only its metadata can be read */
 } ss_status;
 
