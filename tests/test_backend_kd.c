@@ -6,6 +6,7 @@
  * status and message within a bounded time.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +445,52 @@ START_TEST(generation_and_invalidation)
 }
 END_TEST
 
+typedef struct reader_arg {
+    ss_source *src;
+    const ssb_image *img;
+    unsigned seed;
+    int bad;
+} reader_arg;
+
+static void *reader(void *p)
+{
+    reader_arg *r = p;
+    uint64_t rng = r->seed;
+    for (int i = 0; i < 300; i++) {
+        uint64_t pa = (ss_test_rand(&rng) % 8192) * 4096 + (ss_test_rand(&rng) % 4000);
+        uint8_t got[64], want[64];
+        if (ss_source_read(r->src, pa, got, 64, NULL) != SS_OK || ssb_read(r->img, pa, want, 64) != 0 ||
+            memcmp(got, want, 64) != 0)
+            r->bad++;
+    }
+    return NULL;
+}
+
+/* Sources may be shared by threads: four readers through one kd source (one stub
+ * conversation, serialised inside) all get the image's bytes. */
+START_TEST(threads_share_source)
+{
+    fixture f;
+    fixture_init(&f);
+    fstub *s = start_stub(&f, false, false, FSTUB_NONE, 0);
+    ss_error err;
+    ss_source *src = open_kd(s, NULL, SS_OK, &err);
+    pthread_t th[4];
+    reader_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (reader_arg){src, f.img, (unsigned)(i + 1) * 7919, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, reader, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(args[i].bad, 0);
+    }
+    ss_source_close(src);
+    fstub_stop(s);
+    ssb_free(f.img);
+}
+END_TEST
+
 START_TEST(close_detaches_and_resumes)
 {
     fixture f;
@@ -626,6 +673,7 @@ int main(void)
     tcase_add_test(tc, ack_mode_and_rle);
     tcase_add_test(tc, generation_and_invalidation);
     tcase_add_test(tc, close_detaches_and_resumes);
+    tcase_add_test(tc, threads_share_source);
     tcase_add_test(tc, fault_bad_checksum);
     tcase_add_test(tc, fault_truncated);
     tcase_add_test(tc, fault_garbage);

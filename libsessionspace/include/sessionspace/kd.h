@@ -14,8 +14,9 @@
  *
  * What QEMU does (7.2, checked against a live guest):
  *  - connecting stops the guest, and ss_source_open() leaves it halted;
- *  - detaching (`D`, ss_source_close() with onclose=resume) resumes it, even when QMP
- *    had paused it before; use onclose=stay to leave it paused;
+ *  - detaching (ss_source_close() with onclose=resume: `D;PID`, since QEMU answers a bare
+ *    `D` with E22 once multiprocess is on) resumes it, even when QMP had paused it
+ *    before; use onclose=stay to leave it paused;
  *  - only one client is served at a time: a second connection is accepted by the
  *    kernel but never answered, so ss_source_open() fails with SS_E_IO and a message
  *    saying so after `timeout` ms;
