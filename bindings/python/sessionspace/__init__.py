@@ -1,0 +1,533 @@
+"""sessionspace: Windows kernel session space in memory dumps, from Python.
+
+A thin Pythonic layer over the C library libsessionspace (its SWIG module is
+``sessionspace.capi``)::
+
+    import sessionspace
+    with sessionspace.open("memory.dmp") as src:           # format sniffed
+        space = src.space()                                 # DTB and mode from the dump
+        t = space.translate("fffff99b`3c078c87")
+        print(t.status, hex(t.pa or 0), space.read(t.va, 16))
+
+Lifetime rules:
+
+* ``Source.close()`` (or leaving its ``with`` block) makes the Source unusable at
+  once; the C source itself is closed when the last Space opened from it is closed
+  or collected. A Space holds a reference to its source's handle, so a Space never
+  reads from a closed source, and dropping the Source object while Spaces exist is
+  safe.
+* Any method of a closed object raises ``sessionspace.ClosedError``.
+* Every failure of the library raises ``sessionspace.Error`` (or a subclass) with
+  ``.status`` (the ss_status code), ``.status_name`` ("not_found", "pagefile", ...)
+  and ``.message``.
+
+An object (Source or Space) belongs to one thread at a time, like the C handles
+(the GIL is held during every C call, so misuse cannot corrupt memory).
+"""
+
+from array import array as _array
+
+from . import capi as _c
+
+__all__ = [
+    "open", "version", "parse_va", "status_name", "Source", "Space", "Translation", "Entry",
+    "Translations", "Error", "InvalidArgument", "BadNumber", "ClosedError", "NotFound",
+    "FormatError", "Unsupported", "ReadError", "TranslationError",
+]
+
+# ---- Status codes and exceptions ---------------------------------------------------
+
+#: code -> stable name ("ok", "not_found", ...) for every code the library knows.
+STATUS_NAMES = {}
+for _name in dir(_c):
+    if _name == "SS_OK" or _name.startswith("SS_E_"):
+        _code = getattr(_c, _name)
+        STATUS_NAMES[_code] = _c.ss_status_name(_code)
+#: name -> code.
+STATUS_CODES = {v: k for k, v in STATUS_NAMES.items()}
+
+
+def status_name(code):
+    """The stable name of an ss_status code ("unknown" when the library has none)."""
+    return _c.ss_status_name(int(code))
+
+
+class Error(Exception):
+    """A libsessionspace failure: .status (ss_status code), .status_name, .message."""
+
+    def __init__(self, status, message=None):
+        self.status = int(status)
+        self.status_name = _c.ss_status_name(self.status)
+        self.message = message or _c.ss_strerror(self.status)
+        super().__init__(f"{self.status_name}: {self.message}")
+
+
+class InvalidArgument(Error, ValueError):
+    """A bad argument: a NULL-like handle, a bad length, mode or option (invalid_arg)."""
+
+
+class BadNumber(InvalidArgument):
+    """A VA or number that is not an integer in 0 .. 2^64-1, or text that does not parse (bad_number)."""
+
+
+class ClosedError(InvalidArgument):
+    """An operation on a closed Source or Space (status invalid_arg)."""
+
+
+class NotFound(Error, LookupError):
+    """The file or named object does not exist (not_found)."""
+
+
+class FormatError(Error):
+    """The data is not in a format this build reads, or is damaged (format, corrupt, truncated, empty, is_dir)."""
+
+
+class Unsupported(Error):
+    """Recognised but not supported, or not known from the source (unsupported)."""
+
+
+class ReadError(Error, OSError):
+    """Physical memory could not be read (no_page, range, io, short_read, read_error, nomem).
+
+    ``.data`` holds the bytes read before the failure (``b""`` when none)."""
+
+    data = b""
+
+
+class TranslationError(Error):
+    """A virtual address did not translate (not_present, pagefile, prototype, demand_zero,
+    bad_pfn, noncanonical, ...). ``.data`` holds the bytes read before the failure."""
+
+    data = b""
+
+
+_CLASS_OF = {
+    "invalid_arg": InvalidArgument, "bad_number": BadNumber, "not_found": NotFound,
+    "format": FormatError, "corrupt": FormatError, "truncated": FormatError, "empty": FormatError,
+    "is_dir": FormatError, "unsupported": Unsupported, "no_page": ReadError, "range": ReadError,
+    "io": ReadError, "short_read": ReadError, "read_error": ReadError, "nomem": ReadError,
+    "not_present": TranslationError, "transition": TranslationError, "prototype": TranslationError,
+    "pagefile": TranslationError, "demand_zero": TranslationError, "bad_pfn": TranslationError,
+    "noncanonical": TranslationError, "reserved_bit": TranslationError,
+}
+
+
+def _error(status, message=None):
+    """The exception instance for an ss_status (used by the C typemaps too)."""
+    return _CLASS_OF.get(_c.ss_status_name(int(status)), Error)(status, message)
+
+
+_c.ssp_set_error_factory(_error)
+
+
+def _check(status, message=None):
+    if status != _c.SS_OK:
+        raise _error(status, message)
+
+
+# ---- Small helpers -------------------------------------------------------------------
+
+_U64_MAX = (1 << 64) - 1
+
+
+def parse_va(value):
+    """An address as an int: an int in 0 .. 2^64-1, or text as kd prints it
+    ("fffff99b`3c078c87", "0x...", "0n123"). Raises BadNumber otherwise."""
+    if isinstance(value, str):
+        status, out = _c.ss_parse_u64(value)
+        if status != _c.SS_OK:
+            raise BadNumber(status, f"'{value[:64]}' is not a number")
+        return out
+    try:
+        v = value.__index__()
+    except (AttributeError, TypeError):
+        raise BadNumber(_c.SS_E_BAD_NUMBER, f"a {type(value).__name__} is not an address (int or str)") from None
+    if not 0 <= v <= _U64_MAX:
+        raise BadNumber(_c.SS_E_BAD_NUMBER, f"{v:#x} is not in 0 .. 2^64-1")
+    return v
+
+
+_MODES = {"auto": _c.SS_MODE_AUTO, "x86": _c.SS_MODE_X86, "pae": _c.SS_MODE_PAE, "x64": _c.SS_MODE_X64,
+          "la57": _c.SS_MODE_LA57}
+
+
+def _mode(mode):
+    if mode is None:
+        return _c.SS_MODE_AUTO
+    if isinstance(mode, str):
+        try:
+            return _MODES[mode.lower()]
+        except KeyError:
+            raise InvalidArgument(_c.SS_E_INVALID_ARG,
+                                  f"unknown paging mode '{mode}' (x86, pae, x64, la57, auto)") from None
+    if isinstance(mode, int) and mode in _MODES.values():
+        return mode
+    raise InvalidArgument(_c.SS_E_INVALID_ARG, f"unknown paging mode {mode!r}")
+
+
+def _length(n, what="length"):
+    try:
+        v = n.__index__()
+    except (AttributeError, TypeError):
+        raise InvalidArgument(_c.SS_E_INVALID_ARG, f"{what} must be an int, not {type(n).__name__}") from None
+    if not 0 <= v <= _c.ssp_max_read():
+        raise InvalidArgument(_c.SS_E_INVALID_ARG, f"{what} {v} is not in 0 .. {_c.ssp_max_read()}")
+    return v
+
+
+def version():
+    """The library's version "MAJOR.MINOR.PATCH" (at run time when the library says it)."""
+    if hasattr(_c, "ss_version"):
+        return _c.ss_version()
+    return f"{_c.SS_VERSION_MAJOR}.{_c.SS_VERSION_MINOR}.{_c.SS_VERSION_PATCH}"
+
+
+_LEVEL_NAMES = {1: "pte", 2: "pde", 3: "pdpte", 4: "pml4e", 5: "pml5e"}
+
+
+# ---- Results -------------------------------------------------------------------------
+
+class Entry:
+    """One paging-structure entry a walk read: level name, its own PA, its value."""
+
+    __slots__ = ("level", "pa", "value")
+
+    def __init__(self, level, pa, value):
+        self.level, self.pa, self.value = level, pa, value
+
+    def __repr__(self):
+        return f"Entry({self.level}, pa={self.pa:#x}, value={self.value:#018x})"
+
+    def __eq__(self, other):
+        return isinstance(other, Entry) and (self.level, self.pa, self.value) == (other.level, other.pa, other.value)
+
+
+class Translation:
+    """The full result of one walk (ss_space_walk): what `!pte` shows.
+
+    ``state`` ("valid", "transition", "pagefile", ...), ``status`` (the ss_status
+    name, "ok" when ``pa`` is usable), ``status_code``, ``pa`` (None when nothing is
+    mapped), ``page_size``, ``flags`` and the booleans ``rw``, ``us``, ``nx``,
+    ``large``, ``global_``, ``in_source`` (None when this library does not tell),
+    ``level`` (the deciding entry's level name), ``entries`` (top level first),
+    ``protection``, ``pagefile`` ((number, offset) or None), ``proto_address``."""
+
+    __slots__ = ("va", "pa", "page_size", "state", "status", "status_code", "flags", "level", "entries",
+                 "protection", "pagefile", "proto_address")
+
+    def __init__(self, status, x):
+        self.status_code = status
+        self.status = _c.ss_status_name(status)
+        self.va = x["va"]
+        self.flags = x["flags"]
+        self.pa = x["pa"] if self.flags & _c.SS_XLAT_F_HAS_PA else None
+        self.page_size = x["page_size"]
+        self.state = _c.ss_xlat_state_name(x["state"])
+        self.level = _LEVEL_NAMES.get(x["level"])
+        self.entries = [Entry(_LEVEL_NAMES.get(lv, str(lv)), pa, value) for lv, pa, value in x["entries"]]
+        self.protection = x["protection"]
+        self.pagefile = ((x["pagefile_number"], x["pagefile_offset"]) if x["state"] == _c.SS_XLAT_PAGEFILE
+                         else None)
+        self.proto_address = x["proto_address"] if x["state"] == _c.SS_XLAT_PROTOTYPE else None
+
+    ok = property(lambda self: self.status_code == _c.SS_OK, doc="True when pa is usable")
+    rw = property(lambda self: bool(self.flags & _c.SS_XLAT_F_RW))
+    us = property(lambda self: bool(self.flags & _c.SS_XLAT_F_US))
+    nx = property(lambda self: bool(self.flags & _c.SS_XLAT_F_NX))
+    large = property(lambda self: bool(self.flags & _c.SS_XLAT_F_LARGE))
+    global_ = property(lambda self: bool(self.flags & _c.SS_XLAT_F_GLOBAL))
+
+    @property
+    def in_source(self):
+        """False when the mapping is valid but the source lacks its frame; None when
+        nothing is mapped or this build of the library does not report it."""
+        flag = getattr(_c, "SS_XLAT_F_NOT_IN_SOURCE", None)
+        if flag is None or self.pa is None:
+            return None
+        return not self.flags & flag
+
+    def __repr__(self):
+        pa = "None" if self.pa is None else f"{self.pa:#x}"
+        return f"Translation(va={self.va:#x}, state={self.state!r}, status={self.status!r}, pa={pa})"
+
+
+class Translations:
+    """Results of translate_many / translate_range: ``pas`` (array('Q'), 0 where a
+    VA did not translate), ``statuses`` (array('i') of ss_status codes, 0 = ok),
+    ``ntranslated``. ``len()``, indexing (-> (pa or None, status name)) and
+    ``status_names()`` for convenience; the arrays are the efficient view."""
+
+    __slots__ = ("pas", "statuses", "ntranslated")
+
+    def __init__(self, pas, statuses, ntranslated):
+        self.pas, self.statuses, self.ntranslated = pas, statuses, ntranslated
+
+    def __len__(self):
+        return len(self.pas)
+
+    def __getitem__(self, i):
+        st = self.statuses[i]
+        return (self.pas[i] if st == _c.SS_OK else None, STATUS_NAMES.get(st, "unknown"))
+
+    def status_names(self):
+        return [STATUS_NAMES.get(s, "unknown") for s in self.statuses]
+
+    def __repr__(self):
+        return f"Translations(n={len(self)}, ntranslated={self.ntranslated})"
+
+
+# ---- Handles -------------------------------------------------------------------------
+
+class _SourceHandle:
+    """Owns one ss_source*. Closed when the last holder (the Source, its Spaces) lets go."""
+
+    __slots__ = ("ptr", "spec")
+
+    def __init__(self, ptr, spec):
+        self.ptr, self.spec = ptr, spec
+
+    def __del__(self):
+        ptr, self.ptr = self.ptr, None
+        if ptr is not None and _c is not None:
+            _c.ss_source_close(ptr)
+
+
+class Source:
+    """An open memory source (dump file, raw image, ELF core ...). See open()."""
+
+    def __init__(self, spec):
+        spec = str(spec)
+        status, ptr, message = _c.ss_source_open(spec)
+        _check(status, message)
+        self._h = _SourceHandle(ptr, spec)
+        self.spec = spec
+
+    # -- lifetime
+    def _ptr(self):
+        h = self._h
+        if h is None:
+            raise ClosedError(_c.SS_E_INVALID_ARG, f"source {self.spec} is closed")
+        return h.ptr
+
+    def close(self):
+        """Closes the source (idempotent). The C source lives on until its Spaces are closed."""
+        self._h = None
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    def __enter__(self):
+        self._ptr()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __repr__(self):
+        state = "closed" if self._h is None else self.format
+        return f"<sessionspace.Source {self.spec!r} {state}>"
+
+    # -- what the source says
+    @property
+    def format(self):
+        """The format it was read as ("raw", "crashdump64", "elf", "kdump", "lime", ...)."""
+        return _c.ss_format_name(_c.ss_source_format(self._ptr()))
+
+    @property
+    def info(self):
+        """ss_dump_info as a dict, plus "paging_mode_name" and "build" (= minor_version)."""
+        status, d = _c.ss_source_info(self._ptr())
+        _check(status)
+        d["paging_mode_name"] = _c.ss_mode_name(d["paging_mode"])
+        d["build"] = d["minor_version"]
+        for flag in ("WINDOWS_HEADER", "BUGCHECK", "PAGING_MODE", "DTB"):
+            d["has_" + flag.lower()] = bool(d["flags"] & getattr(_c, "SS_INFO_" + flag))
+        return d
+
+    @property
+    def ranges(self):
+        """The physical runs the source holds: a list of (start, size)."""
+        status, ranges = _c.ss_source_ranges(self._ptr())
+        _check(status)
+        return ranges
+
+    @property
+    def max_pa(self):
+        return _c.ss_source_max_pa(self._ptr())
+
+    @property
+    def cpus(self):
+        """The control registers each CPU had, as the source records them (list of dicts)."""
+        ptr = self._ptr()
+        out = []
+        for i in range(_c.ss_source_cpu_count(ptr)):
+            status, cpu = _c.ss_source_cpu(ptr, i)
+            _check(status)
+            out.append(cpu)
+        return out
+
+    def note(self, name):
+        """A named note's bytes ("VMCOREINFO"), or None when the source has none."""
+        status, data = _c.ss_source_note(self._ptr(), str(name))
+        if status == _c.SS_E_NOT_FOUND:
+            return None
+        _check(status)
+        return data
+
+    def read_phys(self, pa, n):
+        """n bytes of physical memory at pa. Raises ReadError (with .data = the bytes
+        read before the failure) when any byte is missing."""
+        pa = parse_va(pa)
+        n = _length(n)
+        status, data = _c.ss_source_read(self._ptr(), pa, n)
+        if status != _c.SS_OK:
+            e = _error(status, f"reading {n} bytes at physical {pa:#x}: {_c.ss_strerror(status)} after {len(data)} bytes")
+            e.data = data
+            raise e
+        return data
+
+    # -- address spaces
+    def paging(self):
+        """(mode name, dtb) the source records, either None when unknown."""
+        info = self.info
+        mode = info["paging_mode_name"] if info["has_paging_mode"] else None
+        dtb = info["directory_table_base"] if info["has_dtb"] else None
+        cpus = self.cpus
+        if dtb is None and cpus:
+            dtb = cpus[0]["cr3"]
+        return mode, dtb
+
+    def space(self, dtb=None, mode=None):
+        """An address space rooted at dtb (int or kd text; None: the source's own DTB,
+        from the dump header or CPU 0's CR3) in mode ("x86", "pae", "x64", "la57";
+        None: from the source)."""
+        if dtb is None:
+            dtb = self.paging()[1]
+            if dtb is None:
+                raise Unsupported(_c.SS_E_UNSUPPORTED,
+                                  f"{self.spec}: the source records no page-table root: pass dtb=")
+        return Space(self, parse_va(dtb), _mode(mode))
+
+
+class Space:
+    """One page-table root over a source: translate, read, batch translation."""
+
+    def __init__(self, source, dtb, mode):
+        h = source._h
+        if h is None:
+            raise ClosedError(_c.SS_E_INVALID_ARG, f"source {source.spec} is closed")
+        status, ptr = _c.ss_space_open(h.ptr, mode, dtb, None)
+        if status != _c.SS_OK:
+            raise _error(status, f"cannot open an address space at DTB {dtb:#x} in mode "
+                                 f"{_c.ss_mode_name(mode)}: {_c.ss_strerror(status)}")
+        self._h = h  # keeps the C source alive as long as this space
+        self._ptr_ = ptr
+
+    def _ptr(self):
+        p = self._ptr_
+        if p is None:
+            raise ClosedError(_c.SS_E_INVALID_ARG, "address space is closed")
+        return p
+
+    def close(self):
+        """Frees the space (idempotent); then lets go of the source."""
+        p, self._ptr_ = self._ptr_, None
+        if p is not None:
+            _c.ss_space_close(p)
+        self._h = None
+
+    def __del__(self):
+        if getattr(self, "_ptr_", None) is not None and _c is not None:
+            self.close()
+
+    @property
+    def closed(self):
+        return self._ptr_ is None
+
+    def __enter__(self):
+        self._ptr()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    @property
+    def dtb(self):
+        return _c.ss_space_dtb(self._ptr())
+
+    @property
+    def mode(self):
+        return _c.ss_mode_name(_c.ss_space_mode(self._ptr()))
+
+    def __repr__(self):
+        if self._ptr_ is None:
+            return "<sessionspace.Space closed>"
+        return f"<sessionspace.Space {self.mode} dtb={self.dtb:#x}>"
+
+    def set_dtb(self, dtb):
+        """Switches to another root (cached answers are kept per root)."""
+        _check(_c.ss_space_set_dtb(self._ptr(), parse_va(dtb)))
+
+    def translate(self, va):
+        """The full walk for va (int or kd text) as a Translation; never raises for
+        an address that does not translate (see .status / .state)."""
+        va = parse_va(va)
+        status, x = _c.ss_space_walk(self._ptr(), va)
+        if status == _c.SS_E_INVALID_ARG:
+            _check(status)
+        return Translation(status, x)
+
+    def pa(self, va):
+        """The physical address of va through the translation cache (the fast path);
+        raises TranslationError when it does not translate."""
+        va = parse_va(va)
+        status, pa = _c.ss_translate(self._ptr(), va)
+        if status != _c.SS_OK:
+            raise _error(status, f"{va:#x}: {_c.ss_strerror(status)}")
+        return pa
+
+    def translate_many(self, vas):
+        """Translates every VA of vas in one C call. vas: any iterable of ints / kd
+        text, or a buffer of unsigned 64-bit ints (array('Q'), a 'Q' memoryview) or of
+        little-endian u64 bytes. Returns Translations(pas, statuses, ntranslated)."""
+        status, pas, statuses, n = _c.ss_translate_many(self._ptr(), vas)
+        _check(status)
+        return Translations(pas, statuses, n)
+
+    def translate_range(self, va, npages):
+        """Translates the npages 4 KiB pages from va (rounded down) in order."""
+        status, pas, statuses, n = _c.ss_translate_range(self._ptr(), parse_va(va), npages)
+        _check(status)
+        return Translations(pas, statuses, n)
+
+    def read(self, va, n):
+        """n bytes of virtual memory at va. Raises TranslationError / ReadError (with
+        .data = the bytes read before the failure) when any byte is unreadable."""
+        va = parse_va(va)
+        n = _length(n)
+        status, data = _c.ss_space_read(self._ptr(), va, n)
+        if status != _c.SS_OK:
+            e = _error(status, f"reading {n} bytes at {va:#x}: {_c.ss_strerror(status)} at {va + len(data):#x}")
+            e.data = data
+            raise e
+        return data
+
+    def flush(self):
+        """Drops every cached translation."""
+        _c.ss_space_flush(self._ptr())
+
+    def cache_stats(self, reset=False):
+        """The translation cache's counters (dict)."""
+        return _c.ss_space_cache_stats(self._ptr(), 1 if reset else 0)
+
+
+def open(spec):  # noqa: A001 - the module's verb, like io.open
+    """Opens a memory source: "PATH" (format sniffed) or "FORMAT:PATH" ("raw:", "dmp:",
+    "elf:", "kdump:", "lime:"). A context manager. Raises NotFound, FormatError, ..."""
+    return Source(spec)
+
+
+del _name, _code
