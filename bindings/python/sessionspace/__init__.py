@@ -281,7 +281,7 @@ class Translations:
 class _SourceHandle:
     """Owns one ss_source*. Closed when the last holder (the Source, its Spaces) lets go."""
 
-    __slots__ = ("ptr", "spec")
+    __slots__ = ("ptr", "spec", "__weakref__")
 
     def __init__(self, ptr, spec):
         self.ptr, self.spec = ptr, spec
