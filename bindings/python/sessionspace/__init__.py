@@ -133,6 +133,8 @@ _U64_MAX = (1 << 64) - 1
 def parse_va(value):
     """An address as an int: an int in 0 .. 2^64-1, or text as kd prints it
     ("fffff99b`3c078c87", "0x...", "0n123"). Raises BadNumber otherwise."""
+    if type(value) is int and 0 <= value <= _U64_MAX:  # the common case, first
+        return value
     if isinstance(value, str):
         status, out = _c.ss_parse_u64(value)
         if status != _c.SS_OK:
@@ -483,8 +485,12 @@ class Space:
     def pa(self, va):
         """The physical address of va through the translation cache (the fast path);
         raises TranslationError when it does not translate."""
-        va = parse_va(va)
-        status, pa = _c.ss_translate(self._ptr(), va)
+        if type(va) is not int or not 0 <= va <= _U64_MAX:
+            va = parse_va(va)
+        p = self._ptr_
+        if p is None:
+            self._ptr()
+        status, pa = _c.ss_translate(p, va)
         if status != _c.SS_OK:
             raise _error(status, f"{va:#x}: {_c.ss_strerror(status)}")
         return pa
