@@ -359,6 +359,14 @@ class LifetimeTests(Image):
                         for p in ("MAJOR", "MINOR", "PATCH"))
         self.assertEqual(ss.version(), want)
 
+    @unittest.skipUnless(os.environ.get("SS_SANITIZED"), "only in the sanitizer pass")
+    def test_sanitizer_runtime_loaded(self):
+        """In the sanitizer pass this process really runs the instrumented module under ASan."""
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+        self.assertIn("libasan", maps)
+        self.assertIn("libubsan", maps)
+
     def test_status_names(self):
         self.assertEqual(ss.status_name(0), "ok")
         self.assertEqual(ss.STATUS_CODES["pagefile"], ss.capi.SS_E_PAGEFILE)
