@@ -390,6 +390,18 @@ START_TEST(isf_bad_files)
                      SS_E_UNSUPPORTED, WORDS("_MM_SESSION_SPACE", "ImageList", "ImageTree"));
     assert_isf_error(edited("noaddr.json", "\"LastAddress\"", "\"LastAddrezz\"", SS_TEST_ISF_PLAIN),
                      SS_E_UNSUPPORTED, WORDS("_IMAGE_ENTRY_IN_SESSION", "LastAddress"));
+    {
+        /* No _IMAGE_ENTRY_IN_SESSION type (as in Windows 10 kernel symbols): accepted,
+         * with the session image list reported as not described. */
+        ss_nt_profile p;
+        ss_error e;
+        const char *path = edited("noimageentry.json", "\"_IMAGE_ENTRY_IN_SESSION\": {",
+                                  "\"_IMAGE_ENTRY_IN_SESSION_X\": {", SS_TEST_ISF_PLAIN);
+        ck_assert_int_eq(ss_nt_profile_from_isf(path, &p, NULL, &e), SS_OK);
+        ck_assert_int_eq(p.session_images, SS_NT_IMAGES_NONE);
+        ck_assert_uint_eq(p.session_image_list, SS_NT_NO_FIELD);
+        ck_assert_uint_eq(p.session_process_list, odd_profile(8, SS_NT_IMAGES_LIST).session_process_list);
+    }
     assert_isf_error(edited("noldr.json", "\"_KLDR_DATA_TABLE_ENTRY\": {", "\"_XLDR_DATA_TABLE_ENTRY\": {",
                             SS_TEST_ISF_PLAIN),
                      SS_E_UNSUPPORTED, WORDS("_KLDR_DATA_TABLE_ENTRY"));

@@ -450,7 +450,18 @@ static ss_status fill_profile(const isf *f, json_t *root, const ss_nt_isf_info *
             p->session_images = SS_NT_IMAGES_TREE;
         }
 
-        TRY(need_struct(f, "_IMAGE_ENTRY_IN_SESSION", "the session image list", &ie));
+        /*
+         * Windows 10+ kernel symbols may not describe _IMAGE_ENTRY_IN_SESSION at all
+         * (readers that list session images hard-code it). Its absence costs only the
+         * image list: the profile says so (SS_NT_IMAGES_NONE) and the model reports
+         * the images as not described, rather than refusing the whole ISF.
+         */
+        TRY(find_struct(f, "_IMAGE_ENTRY_IN_SESSION", &ie));
+        if (!ie) {
+            p->session_images = SS_NT_IMAGES_NONE;
+            p->session_image_list = SS_NT_NO_FIELD;
+            goto symbols;
+        }
         /* The list link is "Link"; a tree entry's node may carry another name. */
         TRY(get_offset(f, ie, "_IMAGE_ENTRY_IN_SESSION", "Link", 0, &p->image_link));
         if (p->image_link == SS_NT_NO_FIELD)
@@ -480,6 +491,7 @@ static ss_status fill_profile(const isf *f, json_t *root, const ss_nt_isf_info *
         TRY(get_offset(f, ldr, ln, "BaseDllName", 1, &p->ldr_base_dll_name));
     }
 
+symbols:;
     json_t *syms = json_object_get(root, "symbols");
     if (syms && !json_is_object(syms))
         return ss_nt_fail(f->err, SS_E_CORRUPT, "ISF %s: symbols is not an object", f->path);
