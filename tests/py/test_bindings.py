@@ -352,6 +352,21 @@ class LifetimeTests(Image):
         gc.collect()
         self.assertIsNone(handle())  # the last space gone: ss_source_close ran
 
+    def test_no_handle_leak(self):
+        """Sources and spaces dropped without close() are freed: the image is unmapped."""
+        def mapped():
+            with open("/proc/self/maps") as f:
+                return sum(1 for line in f if line.rstrip().endswith(self.raw))
+        self.assertEqual(mapped(), 0)
+        for _ in range(20):
+            src = ss.open(self.raw)
+            spaces = [src.space(self.meta["dtb_session0"], "x64") for _ in range(3)]
+            self.assertEqual(spaces[2].pa(self.sva), 8 * MiB)
+        self.assertGreater(mapped(), 0)  # the last source is still open
+        del src, spaces
+        gc.collect()
+        self.assertEqual(mapped(), 0)
+
     def test_version(self):
         with open(os.path.join(SOURCE_DIR, "libsessionspace", "include", "sessionspace", "common.h")) as f:
             text = f.read()
