@@ -142,7 +142,8 @@ class TranslateTests(Image):
         self.assertEqual((t0.state, t0.status, t0.pa, t0.page_size), ("valid", "ok", 8 * MiB + 0xC87, 4096))
         t1 = self.space("session1").translate(va)
         self.assertEqual((t1.status, t1.pa, t1.rw, t1.us, t1.large), ("ok", 9 * MiB + 0xC87, True, False, False))
-        self.assertIn(t1.in_source, (True, None))  # None until the core reports it
+        self.assertIs(t1.in_source, True)
+        self.assertIsNone(t.in_source)  # nothing mapped
         self.assertEqual([e.level for e in t1.entries], ["pml4e", "pdpte", "pde", "pte"])
         # Every entry's value is the 8 bytes at its address in the image; the chain links up.
         for e in t1.entries:
@@ -182,6 +183,20 @@ class TranslateTests(Image):
             self.assertEqual(s1.read(self.sva, 22), b"win32k session 1 data\0")
             s1.close()
             sp.close()
+
+    def test_valid_but_not_in_dump(self):
+        """mkimage writes only the first page of the 2 MiB kernel page, and the dump
+        writer stores exactly the pages the image holds: the next page is mapped
+        (valid) but not in the dump, and reading it says so."""
+        with ss.open(self.dmp) as src, src.space() as sp:
+            va = self.meta["va_kernel_large"] + 0x1008
+            t = sp.translate(va)
+            self.assertEqual((t.state, t.status, t.pa, t.in_source), ("valid", "ok", 4 * MiB + 0x1008, False))
+            self.assertIs(sp.translate(self.meta["va_kernel_large"] + 8).in_source, True)
+            with self.assertRaises(ss.ReadError) as cm:
+                sp.read(self.meta["va_kernel_large"] + 0xFF0, 32)
+            self.assertEqual((cm.exception.status_name, cm.exception.data),
+                             ("no_page", self.mem[4 * MiB + 0xFF0:4 * MiB + 0x1000]))
 
     def test_read_bytes(self):
         sp = self.space("session0")
@@ -233,6 +248,36 @@ class TranslateTests(Image):
             with self.assertRaises(ss.InvalidArgument) as cm:
                 src.space(1 << 33, "pae")
             self.assertEqual(cm.exception.status_name, "invalid_arg")
+
+
+class OptionsTests(Image):
+    def test_cache_options(self):
+        with ss.open(self.raw) as src:
+            with src.space(self.meta["dtb_session0"], "x64", no_cache=True) as sp:
+                self.assertEqual(sp.pa(self.sva), 8 * MiB)
+                self.assertEqual(sp.cache_stats()["entries"], 0)
+            with src.space(self.meta["dtb_session0"], "x64", cache_entries=1000) as sp:
+                self.assertEqual(sp.pa(self.sva), 8 * MiB)
+                self.assertEqual(sp.cache_stats()["entries"], 1024)  # rounded up to a power of two
+            for bad in ({"cache_entries": 1 << 40}, {"cache_entries": (1 << 28) + 1}, {"pte_layout": "win9"}):
+                with self.assertRaises(ss.InvalidArgument, msg=repr(bad)):
+                    src.space(self.meta["dtb_session0"], "x64", **bad)
+
+    def test_win7_pte_layout(self):
+        """The same paged-out PTE decoded with the Windows 7 layout: PageFileLow in bits
+        1-4, PageFileHigh in bits 32-63 (the published _MMPTE_SOFTWARE of Windows 7 x64)."""
+        with ss.open(self.raw) as src, src.space(self.meta["dtb_session1"], "x64", pte_layout="win7") as sp:
+            t = sp.translate(self.sva + 0x3000)
+            pte = t.entries[-1].value
+            self.assertEqual(pte, struct.unpack_from("<Q", self.mem, t.entries[-1].pa)[0])
+            self.assertEqual(t.state, "pagefile")
+            self.assertEqual(t.pagefile, ((pte >> 1) & 0xF, (pte >> 32) << 12))
+
+    def test_reserved_root_bits(self):
+        with ss.open(self.raw) as src:
+            with self.assertRaises(ss.Error) as cm:
+                src.space(self.meta["dtb_session0"] | (1 << 60), "x64")
+            self.assertEqual(cm.exception.status_name, "reserved_bit")
 
 
 class BatchTests(Image):

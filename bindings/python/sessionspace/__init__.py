@@ -392,35 +392,50 @@ class Source:
 
     # -- address spaces
     def paging(self):
-        """(mode name, dtb) the source records, either None when unknown."""
-        info = self.info
-        mode = info["paging_mode_name"] if info["has_paging_mode"] else None
-        dtb = info["directory_table_base"] if info["has_dtb"] else None
-        cpus = self.cpus
-        if dtb is None and cpus:
-            dtb = cpus[0]["cr3"]
-        return mode, dtb
+        """(mode name, dtb) the source records (dump header, else CPU 0's registers);
+        each None when unknown."""
+        status, mode, dtb = _c.ss_source_paging(self._ptr())
+        if status not in (_c.SS_OK, _c.SS_E_UNSUPPORTED):
+            _check(status)
+        return (None if mode == _c.SS_MODE_AUTO else _c.ss_mode_name(mode)), (dtb or None)
 
-    def space(self, dtb=None, mode=None):
+    def space(self, dtb=None, mode=None, *, pte_layout=None, cache_entries=0, no_cache=False, no_pse=False,
+              no_nx=False, proto_base=0):
         """An address space rooted at dtb (int or kd text; None: the source's own DTB,
         from the dump header or CPU 0's CR3) in mode ("x86", "pae", "x64", "la57";
-        None: from the source)."""
+        None: from the source). Options (ss_space_options): pte_layout "win8" (default)
+        or "win7" (software-PTE layout), cache_entries (0: default), no_cache, no_pse,
+        no_nx, proto_base (x86 non-PAE MmProtopteBase)."""
         if dtb is None:
             dtb = self.paging()[1]
             if dtb is None:
                 raise Unsupported(_c.SS_E_UNSUPPORTED,
                                   f"{self.spec}: the source records no page-table root: pass dtb=")
-        return Space(self, parse_va(dtb), _mode(mode))
+        opts = None
+        if pte_layout is not None or cache_entries or no_cache or no_pse or no_nx or proto_base:
+            opts = _c.ss_space_options()
+            _check(_c.ss_space_options_init(opts, _c.SS_SPACE_OPTIONS_VERSION))
+            layouts = {None: _c.SS_PTE_LAYOUT_WIN8, "win8": _c.SS_PTE_LAYOUT_WIN8, "win7": _c.SS_PTE_LAYOUT_WIN7}
+            if pte_layout not in layouts:
+                raise InvalidArgument(_c.SS_E_INVALID_ARG, f"unknown PTE layout {pte_layout!r} (win8, win7)")
+            opts.pte_layout = layouts[pte_layout]
+            try:
+                opts.cache_entries = cache_entries
+                opts.proto_base = parse_va(proto_base)
+            except (OverflowError, TypeError):
+                raise InvalidArgument(_c.SS_E_INVALID_ARG, f"cache_entries {cache_entries!r} is not a 32-bit count") from None
+            opts.no_cache, opts.no_pse, opts.no_nx = int(bool(no_cache)), int(bool(no_pse)), int(bool(no_nx))
+        return Space(self, parse_va(dtb), _mode(mode), opts)
 
 
 class Space:
     """One page-table root over a source: translate, read, batch translation."""
 
-    def __init__(self, source, dtb, mode):
+    def __init__(self, source, dtb, mode, opts=None):
         h = source._h
         if h is None:
             raise ClosedError(_c.SS_E_INVALID_ARG, f"source {source.spec} is closed")
-        status, ptr = _c.ss_space_open(h.ptr, mode, dtb, None)
+        status, ptr = _c.ss_space_open(h.ptr, mode, dtb, opts)
         if status != _c.SS_OK:
             raise _error(status, f"cannot open an address space at DTB {dtb:#x} in mode "
                                  f"{_c.ss_mode_name(mode)}: {_c.ss_strerror(status)}")
