@@ -583,3 +583,8 @@ SSP_HANDLE_OUT(ss_space)
 %include "sessionspace/common.h"
 %include "sessionspace/source.h"
 %include "sessionspace/space.h"
+
+/* The Windows model, when the library has it (CMake defines SS_HAVE_NT_MODEL). */
+#ifdef SS_HAVE_NT_MODEL
+%include "nt.i"
+#endif

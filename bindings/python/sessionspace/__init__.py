@@ -313,6 +313,10 @@ class Source:
 
     def close(self):
         """Closes the source (idempotent). The C source lives on until its Spaces are closed."""
+        m = getattr(self, "_model", None)
+        if m is not None:
+            m.close()
+            self._model = None
         self._h = None
 
     @property
@@ -428,6 +432,36 @@ class Source:
         return Space(self, parse_va(dtb), _mode(mode), opts)
 
 
+    # -- the Windows model (when the library has it)
+    def model(self, isf=None, *, dtb=None, mode=None, ps_active_process_head=None, build=None):
+        """The Windows model of this source (processes, sessions, where): built once
+        with these options and kept (another call with options rebuilds it). isf: a
+        Volatility 3 ISF symbol file for builds without a built-in layout. Raises
+        Unsupported when this library has no Windows model."""
+        if not HAVE_NT_MODEL:
+            raise Unsupported(_c.SS_E_UNSUPPORTED, "this build of libsessionspace has no Windows model")
+        key = (isf, dtb, mode, ps_active_process_head, build)
+        m = getattr(self, "_model", None)
+        if m is not None and not m.closed and (m._key == key or key == (None,) * 5):
+            return m
+        if m is not None:
+            m.close()
+        self._model = Model(self, key)
+        return self._model
+
+    def processes(self):
+        """Every process of the model's ActiveProcessLinks walk (list of Process)."""
+        return self.model().processes()
+
+    def sessions(self):
+        """Every session (list of Session), ordered by id."""
+        return self.model().sessions()
+
+    def where(self, va):
+        """In which sessions va translates, to which frames, and what a breakpoint would do (Where)."""
+        return self.model().where(va)
+
+
 class Space:
     """One page-table root over a source: translate, read, batch translation."""
 
@@ -441,6 +475,15 @@ class Space:
                                  f"{_c.ss_mode_name(mode)}: {_c.ss_strerror(status)}")
         self._h = h  # keeps the C source alive as long as this space
         self._ptr_ = ptr
+
+    @classmethod
+    def _adopt(cls, ptr, *owners):
+        """Wraps a space the library opened (the Windows model's session / process
+        contexts); owners (source handle, model handle) are kept alive with it."""
+        self = cls.__new__(cls)
+        self._h = owners
+        self._ptr_ = ptr
+        return self
 
     def _ptr(self):
         p = self._ptr_
@@ -543,6 +586,221 @@ class Space:
     def cache_stats(self, reset=False):
         """The translation cache's counters (dict)."""
         return _c.ss_space_cache_stats(self._ptr(), 1 if reset else 0)
+
+
+# ---- The Windows model ----------------------------------------------------------------
+
+HAVE_NT_MODEL = hasattr(_c, "ssp_nt_open")
+
+
+class _ModelHandle:
+    """Owns one ss_nt*; holds the source's handle (the source must outlive the model)."""
+
+    __slots__ = ("ptr", "src", "__weakref__")
+
+    def __init__(self, ptr, src):
+        self.ptr, self.src = ptr, src
+
+    def __del__(self):
+        ptr, self.ptr = self.ptr, None
+        if ptr is not None and _c is not None:
+            _c.ss_nt_close(ptr)
+
+
+def _fields(obj, names):
+    return {n: getattr(obj, n) for n in names}
+
+
+class Process:
+    """A process of the model: pid, name, eprocess, dtb, user_dtb, session_va,
+    session_id (None when it has no session)."""
+
+    __slots__ = ("_model", "pid", "name", "eprocess", "dtb", "user_dtb", "session_va", "session_id")
+
+    def __init__(self, model, p):
+        self._model = model
+        self.pid, self.name, self.eprocess = p.pid, p.name, p.eprocess
+        self.dtb, self.user_dtb, self.session_va = p.dtb, p.user_dtb, p.session_va
+        self.session_id = None if p.session_id == _c.SS_NT_NO_SESSION else p.session_id
+
+    def space(self, user=False):
+        """An address space in this process's context (user=True: its KVA-shadow user root)."""
+        return self._model._space(_c.ss_nt_process_space, self.pid,
+                                  _c.SS_NT_ROOT_USER if user else _c.SS_NT_ROOT_KERNEL)
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in self.__slots__[1:]}
+
+    def __repr__(self):
+        return f"Process(pid={self.pid}, name={self.name!r}, session={self.session_id}, dtb={self.dtb:#x})"
+
+
+class Session:
+    """A session of the model: id, va (_MM_SESSION_SPACE), status, member_dtb,
+    process_count and the pool counters the profile provides."""
+
+    __slots__ = ("_model", "id", "va", "status", "member_dtb", "process_count", "have", "paged_pool_start",
+                 "paged_pool_end", "committed_pages", "non_pagable_pages", "resident_process_count")
+
+    def __init__(self, model, x):
+        self._model = model
+        for k in self.__slots__[1:]:
+            setattr(self, k, getattr(x, k))
+        self.status = _c.ss_status_name(x.status)
+
+    def processes(self):
+        """The session's ProcessList walk (kd's !sprocess): list of Process."""
+        return self._model._list(_c.ss_nt_session_processes, self.id, Process)
+
+    def images(self):
+        """The images loaded in the session: list of dicts (name, base, size, last_address, ldr)."""
+        return [_fields(i, ("name", "base", "size", "last_address", "ldr"))
+                for i in self._model._list(_c.ss_nt_session_images, self.id, None)]
+
+    def space(self):
+        """An address space in this session's context (kd's !session -s)."""
+        return self._model._space(_c.ss_nt_session_space, self.id)
+
+    def __repr__(self):
+        return f"Session(id={self.id}, processes={self.process_count}, va={self.va:#x})"
+
+
+class Where:
+    """The answer to "in which sessions is va valid": region, advice (+ advice_text),
+    shared, same_content, nsessions, ntranslated, and entries (one dict per session:
+    session, status, state, pa, hash)."""
+
+    __slots__ = ("va", "region", "advice", "advice_text", "shared", "same_content", "nsessions", "ntranslated",
+                 "entries")
+
+    def __init__(self, w, entries):
+        self.va, self.nsessions, self.ntranslated = w.va, w.nsessions, w.ntranslated
+        self.region = _c.ss_nt_region_name(w.region)
+        self.advice = _c.ss_nt_advice_name(w.advice)
+        self.advice_text = _c.ss_nt_advice_text(w.advice)
+        self.shared, self.same_content = bool(w.shared), bool(w.same_content)
+        self.entries = [{"session": e.session, "status": _c.ss_status_name(e.status),
+                         "state": _c.ss_xlat_state_name(e.state), "pa": e.pa if e.status == _c.SS_OK else None,
+                         "hash": e.hash if e.has_hash else None} for e in entries[:w.nsessions]]
+
+    def __repr__(self):
+        return (f"Where(va={self.va:#x}, region={self.region!r}, advice={self.advice!r}, "
+                f"translated in {self.ntranslated} of {self.nsessions})")
+
+
+class Model:
+    """The Windows model of a Source (see Source.model)."""
+
+    def __init__(self, source, key):
+        isf, dtb, mode, head, build = key
+        status, ptr, message = _c.ssp_nt_open(source._ptr(), "" if isf is None else str(isf), _mode(mode),
+                                             0 if dtb is None else parse_va(dtb),
+                                             0 if head is None else parse_va(head), int(build or 0))
+        _check(status, message)
+        self._key = key
+        self._h = _ModelHandle(ptr, source._h)  # not the Source object: no reference cycle
+
+    def _ptr(self):
+        h = self._h
+        if h is None:
+            raise ClosedError(_c.SS_E_INVALID_ARG, "the Windows model is closed")
+        return h.ptr
+
+    def close(self):
+        self._h = None
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    @property
+    def kernel_dtb(self):
+        return _c.ss_nt_kernel_dtb(self._ptr())
+
+    @property
+    def list_status(self):
+        """(status name, message) of the ActiveProcessLinks walk."""
+        status, message = _c.ss_nt_list_status(self._ptr())
+        return _c.ss_status_name(status), message
+
+    def processes(self):
+        nt = self._ptr()
+        out = []
+        for i in range(_c.ss_nt_process_count(nt)):
+            p = _c.ss_nt_process()
+            _check(_c.ss_nt_process_at(nt, i, p))
+            out.append(Process(self, p))
+        return out
+
+    def process(self, pid):
+        p = _c.ss_nt_process()
+        status = _c.ss_nt_process_find(self._ptr(), parse_va(pid), p)
+        if status != _c.SS_OK:
+            raise _error(status, f"no process with PID {pid}")
+        return Process(self, p)
+
+    def sessions(self):
+        nt = self._ptr()
+        out = []
+        for i in range(_c.ss_nt_session_count(nt)):
+            x = _c.ss_nt_session()
+            _check(_c.ss_nt_session_at(nt, i, x))
+            out.append(Session(self, x))
+        return out
+
+    def session(self, sid):
+        x = _c.ss_nt_session()
+        status, _index, message = _c.ss_nt_session_find(self._ptr(), _u32(sid), x)
+        _check(status, message)
+        return Session(self, x)
+
+    def where(self, va):
+        va = parse_va(va)
+        nt = self._ptr()
+        w = _c.ss_nt_where()
+        status, entries = _c.ss_nt_where_va(nt, va, max(1, _c.ss_nt_session_count(nt)), w)
+        _check(status)
+        return Where(w, entries)
+
+    def region(self, va):
+        """(region name, start, end) of va."""
+        status, region, start, end = _c.ss_nt_region_of(self._ptr(), parse_va(va))
+        _check(status)
+        return _c.ss_nt_region_name(region), start, end
+
+    def session_ranges(self):
+        nt = self._ptr()
+        out = []
+        for i in range(_c.ss_nt_session_range_count(nt)):
+            status, start, end = _c.ss_nt_session_range_at(nt, i)
+            _check(status)
+            out.append((start, end))
+        return out
+
+    def _list(self, fn, sid, wrap):
+        nt = self._ptr()
+        sid = _u32(sid)
+        status, items, n, message = fn(nt, sid, 0)
+        if status == _c.SS_OK and n:
+            status, items, n, message = fn(nt, sid, n)
+        _check(status, message)
+        return [wrap(self, x) for x in items] if wrap else items
+
+    def _space(self, fn, *args):
+        nt = self._ptr()
+        status, ptr, message = fn(nt, *args)
+        _check(status, message)
+        return Space._adopt(ptr, self._h.src, self._h)
+
+
+def _u32(v):
+    try:
+        v = v.__index__()
+    except (AttributeError, TypeError):
+        raise InvalidArgument(_c.SS_E_INVALID_ARG, f"a {type(v).__name__} is not a session id") from None
+    if not 0 <= v <= 0xFFFFFFFF:
+        raise InvalidArgument(_c.SS_E_INVALID_ARG, f"session id {v} is not a 32-bit number")
+    return v
 
 
 def open(spec):  # noqa: A001 - the module's verb, like io.open
