@@ -78,6 +78,50 @@ class Fleet(unittest.TestCase):
     def test_threaded_scheduler(self):
         self.check(*self.fleet("--threads"))
 
+    def test_windows_question(self):
+        """With the Windows model: sessions and their processes, win32kbase's first page,
+        `where`, against the generator's truth (tests/support/ntimage.c)."""
+        import sessionspace as ss
+        if not ss.HAVE_NT_MODEL:
+            self.skipTest("this build of libsessionspace has no Windows model")
+        wdir = os.path.join(self.tmp.name, "windows")
+        os.makedirs(wdir, exist_ok=True)
+        txt, isf = os.path.join(self.tmp.name, "tree.txt"), os.path.join(self.tmp.name, "tree.json")
+        r = subprocess.run([MKIMAGE, "--windows", "test-tree", "--dmp", os.path.join(wdir, "tree.dmp"), "--isf", isf,
+                            os.path.join(self.tmp.name, "tree.raw"), txt], capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("ss-mkimage has no --windows test-tree")
+        procs, sessions, images, truth = {}, [], {}, {}
+        with open(txt) as f:
+            for w in map(str.split, f):
+                if w[0] == "process":
+                    procs[int(w[1])] = (w[2], int(w[4], 16))
+                elif w[0] == "session":
+                    sessions.append((int(w[1]), [int(x) for x in w[6:]]))
+                elif w[0] == "image":
+                    images[w[1]] = int(w[2], 16)
+                elif len(w) == 2:
+                    truth[w[0]] = w[1]
+        r = subprocess.run([sys.executable, FLEET, wdir, "--threads", "--isf", isf, "--va", truth["shared_va"],
+                            "--va", truth["private_va"]], capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        (o,) = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual(o["sessions"], [{"id": sid, "processes": [{"pid": pid, "name": procs[pid][0]}
+                                                                   for pid in members]}
+                                         for sid, members in sessions])
+        base = images["win32kbase.sys"]
+        # Independently of the model: the first page's frame under one member of each session.
+        frames = set()
+        with ss.open(os.path.join(wdir, "tree.dmp")) as src:
+            for _, members in sessions:
+                with src.space(procs[members[0]][1], "x64") as sp:
+                    frames.add(sp.pa(base))
+        self.assertEqual(o["image"]["base"], hex(base))
+        self.assertEqual((o["image"]["shared"], o["image"]["advice"]),
+                         (len(frames) == 1, "shared" if len(frames) == 1 else "private"))
+        self.assertEqual([(w["va"], w["advice"]) for w in o["where"]],
+                         [(hex(int(truth["shared_va"], 16)), "shared"), (hex(int(truth["private_va"], 16)), "private")])
+
     def test_bad_usage(self):
         r = subprocess.run([sys.executable, FLEET, self.dir, "--va", "zz", "--threads"], capture_output=True,
                            text=True, timeout=60)
