@@ -104,6 +104,18 @@ class WindowsModel(unittest.TestCase):
         self.assertEqual(self.src.model().region(self.t["shared_va"]),
                          ("session", self.t["session_start"], self.t["session_end"]))
 
+    def test_where_range(self):
+        """Two pages: win32kbase's shared text page (truth shared_va) and the session data
+        page (truth private_va, a frame per session), counted over every session."""
+        m = self.src.model()
+        n = len(self.t["session"])
+        self.assertEqual(m.where_range(self.t["shared_va"], 1),
+                         {"pages": 1, "translations": n, "unmapped": 0, "shared": 1, "private_frames": 0})
+        self.assertEqual(m.where_range(self.t["private_va"], 1),
+                         {"pages": 1, "translations": n, "unmapped": 0, "shared": 0, "private_frames": 1})
+        with self.assertRaises(ss.InvalidArgument):
+            m.where_range(self.t["shared_va"], -1)
+
     def test_errors(self):
         with self.assertRaises(ss.NotFound) as cm:
             self.src.model().session(7)

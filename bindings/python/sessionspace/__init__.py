@@ -762,6 +762,20 @@ class Model:
         _check(status)
         return Where(w, entries)
 
+    def where_range(self, va, npages):
+        """The where question for every page of [va, va + npages * 4096), counted:
+        dict of pages, translations, unmapped, shared, private_frames."""
+        va = parse_va(va)
+        try:
+            n = npages.__index__()
+        except (AttributeError, TypeError):
+            raise InvalidArgument(_c.SS_E_INVALID_ARG, "npages must be an int") from None
+        if not 0 <= n <= (1 << 52):
+            raise InvalidArgument(_c.SS_E_INVALID_ARG, f"npages {n} is not in 0 .. 2^52")
+        st = _c.ss_nt_where_range_stats()
+        _check(_c.ss_nt_where_range(self._ptr(), va, n, st))
+        return {k: getattr(st, k) for k in ("pages", "translations", "unmapped", "shared", "private_frames")}
+
     def region(self, va):
         """(region name, start, end) of va."""
         status, region, start, end = _c.ss_nt_region_of(self._ptr(), parse_va(va))
