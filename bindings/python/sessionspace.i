@@ -122,6 +122,10 @@ static int ssp_host_is_little(void)
 static int ssp_vas_get(PyObject *obj, ssp_vas *v, const uint64_t **vas, size_t *count)
 {
     memset(v, 0, sizeof *v);
+    if (PyUnicode_Check(obj)) { /* iterating would read one VA per character */
+        ssp_raise(SS_E_INVALID_ARG, "VAs must be an iterable of addresses, not one str");
+        return -1;
+    }
     if (PyObject_CheckBuffer(obj)) {
         if (PyObject_GetBuffer(obj, &v->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
             PyErr_Clear();

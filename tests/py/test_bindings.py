@@ -324,7 +324,7 @@ class BatchTests(Image):
 
     def test_batch_errors(self):
         sp = self.space("session0")
-        for bad in ([1, -1], [1 << 64], [1, "zz"], [1.0], object(), 7):
+        for bad in ([1, -1], [1 << 64], [1, "zz"], [1.0], object(), 7, "fffff800"):
             with self.subTest(vas=repr(bad)):
                 with self.assertRaises(ss.InvalidArgument):
                     sp.translate_many(bad)
