@@ -8,6 +8,7 @@
 #define SESSIONSPACE_H
 
 #include "sessionspace/common.h"
+#include "sessionspace/scan.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
 #include "sessionspace/nt.h"
