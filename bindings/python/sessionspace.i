@@ -592,3 +592,7 @@ SSP_HANDLE_OUT(ss_space)
 #ifdef SS_HAVE_NT_MODEL
 %include "nt.i"
 #endif
+/* Symbol-less discovery, when the library has it (SS_HAVE_SCAN). */
+#ifdef SS_HAVE_SCAN
+%include "scan.i"
+#endif

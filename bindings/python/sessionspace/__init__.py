@@ -462,6 +462,41 @@ class Source:
         return self.model().where(va)
 
 
+    # -- symbol-less discovery (when the library has it)
+    def scan(self, mode=None, *, min_kernel_entries=0, min_zero_entries=0, max_pa=0):
+        """Every page of the source that looks like a top-level page table mapping
+        itself (x64, or mode="la57"): a ScanResult (a list of dicts: dtb,
+        self_map_base, self_map_slot, kernel_present, user_present; .stats)."""
+        if not HAVE_SCAN:
+            raise Unsupported(_c.SS_E_UNSUPPORTED, "this build of libsessionspace has no symbol-less scan")
+        for name, v in (("min_kernel_entries", min_kernel_entries), ("min_zero_entries", min_zero_entries)):
+            if not isinstance(v, int) or not 0 <= v <= 512:
+                raise InvalidArgument(_c.SS_E_INVALID_ARG, f"{name} must be 0 .. 512")
+        status, candidates, stats = _c.ssp_scan(self._ptr(), _mode(mode), min_kernel_entries, min_zero_entries,
+                                                parse_va(max_pa))
+        _check(status)
+        return ScanResult(candidates, stats)
+
+    def cluster(self, dtbs):
+        """Groups x64 roots into sessions by their session-space entries alone
+        (ss_scan_cluster): {"clusters": [0 (no session space) or 1..n per dtb],
+        "nclusters": n, "slots": [slot kind name per PML4 slot]}."""
+        if not HAVE_SCAN:
+            raise Unsupported(_c.SS_E_UNSUPPORTED, "this build of libsessionspace has no symbol-less scan")
+        status, clusters, n, kinds = _c.ssp_scan_cluster(self._ptr(), dtbs)
+        _check(status)
+        return {"clusters": clusters, "nclusters": n, "slots": kinds}
+
+
+class ScanResult(list):
+    """The candidates of a scan (list of dicts), with .stats (pages_scanned,
+    pages_unreadable, bytes_total, candidates)."""
+
+    def __init__(self, candidates, stats):
+        super().__init__(candidates)
+        self.stats = stats
+
+
 class Space:
     """One page-table root over a source: translate, read, batch translation."""
 
@@ -591,6 +626,7 @@ class Space:
 # ---- The Windows model ----------------------------------------------------------------
 
 HAVE_NT_MODEL = hasattr(_c, "ssp_nt_open")
+HAVE_SCAN = hasattr(_c, "ssp_scan")
 
 
 class _ModelHandle:
