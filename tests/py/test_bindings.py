@@ -461,7 +461,9 @@ class ReadmeSnippet(unittest.TestCase):
                         sessions.append((int(w[1]), [procs[int(x)] for x in w[6:]]))
                     elif w[0] in ("shared_va", "private_va"):
                         procs[w[0]] = int(w[1], 16)
-            r = subprocess.run([sys.executable, "-c", snippet], cwd=tmp, capture_output=True, text=True, timeout=60)
+            env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(ss.__file__))))
+            r = subprocess.run([sys.executable, "-c", snippet], cwd=tmp, env=env, capture_output=True, text=True,
+                               timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.splitlines()
         self.assertEqual(lines[:-2], [f"session {sid} {names!r}" for sid, names in sessions])
