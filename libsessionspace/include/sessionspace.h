@@ -8,10 +8,10 @@
 #define SESSIONSPACE_H
 
 #include "sessionspace/common.h"
+#include "sessionspace/kd.h"
 #include "sessionspace/nt.h"
 #include "sessionspace/scan.h"
 #include "sessionspace/source.h"
-#include "sessionspace/kd.h"
 #include "sessionspace/space.h"
 
 #endif /* SESSIONSPACE_H */
