@@ -547,6 +547,40 @@ static void check_fault(fstub_fault fault, char fault_on, ss_status want, const 
     ssb_free(f.img);
 }
 
+/* A conversation broken by the stub (closed mid-packet) comes back with ss_kd_reconnect():
+ * halted, a new generation, the same answers. */
+START_TEST(reconnect_after_failure)
+{
+    fixture f;
+    fixture_init(&f);
+    fstub *s = start_stub(&f, false, false, FSTUB_CLOSE_MID, 'm');
+    ss_error err;
+    ss_source *src = open_kd(s, ",timeout=500", SS_OK, &err);
+    uint8_t b[8];
+    ck_assert_int_eq(ss_source_read(src, 0x5000, b, 8, NULL), SS_E_IO);
+    ss_cpu_state c;
+    ck_assert_int_eq(ss_source_cpu(src, 1, &c), SS_E_IO); /* broken: fails fast */
+    uint64_t g = ss_source_generation(src);
+    ck_assert_int_eq(ss_kd_reconnect(src), SS_OK);
+    ck_assert_uint_ne(ss_source_generation(src), g);
+    ck_assert(ss_kd_is_halted(src));
+    ck_assert_int_eq(ss_source_cpu(src, 1, &c), SS_OK);
+    ck_assert_uint_eq(c.cr3, f.cr3b);
+    ss_source_close(src);
+    fstub_stop(s);
+    /* nobody there any more: the reconnect fails, the source stays broken */
+    s = start_stub(&f, false, false, FSTUB_NONE, 0);
+    src = open_kd(s, ",timeout=500", SS_OK, &err);
+    fstub_stop(s);
+    ck_assert_int_eq(ss_kd_reconnect(src), SS_E_IO);
+    ck_assert_ptr_nonnull(strstr(ss_kd_last_error(src), "cannot connect"));
+    ck_assert_int_eq(ss_source_read(src, 0x5000, b, 8, NULL), SS_E_IO);
+    ss_source_close(src);
+    ck_assert_int_eq(ss_kd_reconnect(NULL), SS_E_INVALID_ARG);
+    ssb_free(f.img);
+}
+END_TEST
+
 START_TEST(fault_bad_checksum)
 {
     check_fault(FSTUB_BAD_CHECKSUM, 0, SS_E_CORRUPT, "bad checksum");
@@ -674,6 +708,7 @@ int main(void)
     tcase_add_test(tc, generation_and_invalidation);
     tcase_add_test(tc, close_detaches_and_resumes);
     tcase_add_test(tc, threads_share_source);
+    tcase_add_test(tc, reconnect_after_failure);
     tcase_add_test(tc, fault_bad_checksum);
     tcase_add_test(tc, fault_truncated);
     tcase_add_test(tc, fault_garbage);

@@ -30,7 +30,7 @@
  * Failures of the peer (silence, a closed socket, bad checksums, garbage, truncated
  * or over-long packets) give SS_E_IO or SS_E_CORRUPT within `timeout` ms; the message
  * is in ss_kd_last_error(). After such a failure the connection is out of step and
- * every later call fails fast with SS_E_IO: close the source and open it again.
+ * every later call fails fast with SS_E_IO until ss_kd_reconnect() (or close and reopen).
  *
  * Thread safety: as every source, shared by any number of readers; calls on one kd
  * source are serialised by a lock inside it (one stub, one conversation).
@@ -73,6 +73,15 @@ int ss_kd_is_halted(ss_source *src);
  * error reply, timeout, closed), SS_E_CORRUPT.
  */
 ss_status ss_kd_monitor(ss_source *src, const char *command, char *out, size_t cap, size_t *outlen);
+
+/*
+ * After a failure that broke the conversation (or to take over from a client that went
+ * away): closes the connection, connects again and redoes the handshake. The guest is
+ * halted afterwards (connecting stops it), and the generation changes.
+ * Errors: SS_E_INVALID_ARG (NULL, not a kd source), and those of ss_source_open(); on
+ * failure the source stays broken (every call fails with SS_E_IO) and may be retried.
+ */
+ss_status ss_kd_reconnect(ss_source *src);
 
 /* The message of the last failure on src (empty when none; "" for a non-kd source).
  * Valid until the next call on src. */

@@ -61,6 +61,7 @@ typedef struct kd_ctx {
     _Atomic uint64_t gen;
     unsigned long long round_trips;
     char where[128]; /* "HOST:PORT" for messages */
+    char host[256], port[16];
     char err[256];
     ss_phys_range range;
 
@@ -1014,6 +1015,32 @@ ss_status ss_kd_monitor(ss_source *src, const char *command, char *out, size_t c
     return st;
 }
 
+ss_status ss_kd_reconnect(ss_source *src)
+{
+    kd_ctx *k = kd_of(src);
+    if (!k)
+        return SS_E_INVALID_ARG;
+    pthread_mutex_lock(&k->lock);
+    if (k->fd >= 0)
+        close(k->fd);
+    k->fd = -1;
+    k->rx_off = k->rx_len = k->inflight = 0;
+    ss_rsp_parser_init(k->parser);
+    k->noack = k->halted = k->heard = k->broken = false;
+    k->xml_docs = 0;
+    ss_error e;
+    ss_status st = connect_to(k, k->host, k->port, &e);
+    if (st != SS_OK)
+        snprintf(k->err, sizeof k->err, "%s", e.message);
+    else
+        st = kd_handshake(k);
+    if (st != SS_OK)
+        k->broken = true;
+    atomic_fetch_add(&k->gen, 1); /* whatever was cached came from the old conversation */
+    pthread_mutex_unlock(&k->lock);
+    return st;
+}
+
 const char *ss_kd_last_error(ss_source *src)
 {
     kd_ctx *k = kd_of(src);
@@ -1094,8 +1121,7 @@ ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err)
     k->resume_on_close = true;
     k->range.size = KD_DEFAULT_MAXPA;
     atomic_init(&k->gen, 1);
-    char host[256], port[16];
-    ss_status st = parse_spec(k, spec, host, sizeof host, port, sizeof port, err);
+    ss_status st = parse_spec(k, spec, k->host, sizeof k->host, k->port, sizeof k->port, err);
     if (st == SS_OK) {
         k->parser = malloc(sizeof *k->parser);
         k->tag = calloc(KD_CACHE_SLOTS, sizeof *k->tag);
@@ -1107,7 +1133,7 @@ ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err)
             ss_rsp_parser_init(k->parser);
     }
     if (st == SS_OK)
-        st = connect_to(k, host, port, err);
+        st = connect_to(k, k->host, k->port, err);
     if (st == SS_OK && (st = kd_handshake(k)) != SS_OK)
         ss_fail(err, st, "%s", k->err);
     if (st == SS_OK)
