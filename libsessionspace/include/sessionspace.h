@@ -10,5 +10,7 @@
 #include "sessionspace/common.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
+#include "sessionspace/disasm.h"
+#include "sessionspace/callback.h"
 
 #endif /* SESSIONSPACE_H */
