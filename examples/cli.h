@@ -42,7 +42,10 @@ struct cli_verb {
 /* Every verb, in --help order: one line per verb file. */
 #define CLI_VERBS                                                                                            \
     CLI_VERB(info)                                                                                           \
-    CLI_VERB(vtop)
+    CLI_VERB(vtop)                                                                                           \
+    CLI_VERB(u)                                                                                              \
+    CLI_VERB(db)                                                                                             \
+    CLI_VERB(dq)
 
 #define CLI_VERB(name) extern const cli_verb cli_verb_##name;
 CLI_VERBS
