@@ -151,8 +151,17 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
         ss_space_close(*space);
         *space = NULL;
     } else if (st != SS_OK) {
-        fprintf(stderr, "sessionspace %s: cannot use dtb 0x%" PRIx64 " in mode %s: %s (%s)\n", v->name, dtb,
-                ss_mode_name(mode), ss_strerror(st), ss_status_name(st));
+        /* Name the mode actually used (the source's, when none was given) and the reason. */
+        ss_mode used = mode;
+        ss_space *probe;
+        if (mode == SS_MODE_AUTO && ss_space_open(*src, SS_MODE_AUTO, 0, &so, &probe) == SS_OK) {
+            used = ss_space_mode(probe);
+            ss_space_close(probe);
+        }
+        bool narrow = (used == SS_MODE_X86 || used == SS_MODE_PAE) && (dtb >> 32);
+        fprintf(stderr, "sessionspace %s: cannot use dtb 0x%" PRIx64 " in mode %s%s: %s (%s)%s\n", v->name,
+                dtb, ss_mode_name(used), mode == SS_MODE_AUTO ? " (the source's)" : "", ss_strerror(st),
+                ss_status_name(st), narrow ? ": x86 and PAE paging take a DTB below 4 GiB" : "");
     }
     if (st != SS_OK) {
         ss_source_close(*src);

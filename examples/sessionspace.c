@@ -140,8 +140,11 @@ static void print_json(FILE *f, const ss_xlat *x, const view *v)
         fprintf(f, "\"pa\":\"0x%" PRIx64 "\",", x->pa);
     else
         fputs("\"pa\":null,", f);
-    fprintf(f, "\"page_size\":%" PRIu64 ",\"status\":\"%s\",\"level\":\"%s\",", x->page_size,
-            ss_xlat_state_name(x->state), level_name(x->level, mode));
+    fprintf(f, "\"page_size\":%" PRIu64 ",\"status\":\"%s\",", x->page_size, ss_xlat_state_name(x->state));
+    if (x->nentries) /* a noncanonical VA reads no entry: none decided */
+        fprintf(f, "\"level\":\"%s\",", level_name(x->level, mode));
+    else
+        fputs("\"level\":null,", f);
     fprintf(f, "\"mode\":\"%s\",", ss_mode_name(mode));
     if (x->flags & SS_XLAT_F_HAS_PA)
         fprintf(f, "\"rw\":%s,\"us\":%s,\"nx\":%s,\"large\":%s,\"global\":%s,",

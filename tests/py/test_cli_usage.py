@@ -131,6 +131,12 @@ class Cli(unittest.TestCase):
         for part in ("bad --dtb value 'zz'", "unknown mode 'arm64'", "bad --proto-base value 'qq'"):
             self.assertIn(part, r.stderr)
 
+    def test_unusable_dtb_names_mode_and_reason(self):
+        r = run("vtop", self.x86_image, "0", "--dtb", "0x100000000", "--mode", "pae")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertIn("cannot use dtb 0x100000000 in mode pae: ", r.stderr)
+        self.assertIn("(invalid_arg): x86 and PAE paging take a DTB below 4 GiB", r.stderr)
+
     # -- batch files: status names, carriage returns
 
     def test_batch_file_missing_or_directory_names_status(self):
@@ -141,6 +147,16 @@ class Cli(unittest.TestCase):
         self.assertEqual((r.returncode, r.stdout), (3, ""))
         self.assertIn("(is_dir)", r.stderr)
         self.assertIn("directory", r.stderr)
+
+    def test_batch_stdin_read_error_names_status(self):
+        fd = os.open(self.tmp.name, os.O_RDONLY)  # a directory as standard input: reads fail
+        try:
+            r = subprocess.run([CLI, "vtop", self.x86_image, "--batch", "-", "--dtb", hex(X86_DTB), "--mode", "x86"],
+                               stdin=fd, capture_output=True, text=True, timeout=60)
+        finally:
+            os.close(fd)
+        self.assertEqual((r.returncode, r.stdout), (3, ""))
+        self.assertIn("-: read error: Is a directory (is_dir)", r.stderr)
 
     def batch_statuses(self, data):
         p = run_bytes("vtop", self.x86_image, "--batch", "-", "--dtb", hex(X86_DTB), "--mode", "x86", "--json",
@@ -180,6 +196,15 @@ class Cli(unittest.TestCase):
         r = run("vtop", self.image, "ffff000000000000", "--dtb", self.meta["dtb_system"], "--mode", "x64")
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stdout.splitlines(), ["VA ffff0000`00000000 (x64)", "  -> noncanonical"])
+        r = run("vtop", self.image, "ffff000000000000", "--dtb", self.meta["dtb_system"], "--mode", "x64", "--json")
+        j = json.loads(r.stdout)
+        self.assertEqual((j["status"], j["level"], j["entries"]), ("noncanonical", None, []))
+        r = self.x86("0x100000000", "--json")  # wider than 32 bits
+        j = json.loads(r.stdout)
+        self.assertEqual((r.returncode, j["status"], j["level"]), (1, "noncanonical", None))
+        # an entry that was read does decide: not_present at the PTE of the x86 image
+        j = json.loads(self.x86("0x7000", "--json").stdout)
+        self.assertEqual((j["status"], j["level"], len(j["entries"])), ("not_present", "pte", 2))
 
     # -- x86 prototype PTEs: an offset unless --proto-base gives the base
 
