@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/internal.h" /* the raw source's mapping, shared with the addrxlat reader */
 #include "dmpwriter.h"
 #include "elfwriter.h"
 #include "imagebuilder.h"
@@ -264,9 +263,8 @@ static unsigned long ax_read_caps(const addrxlat_cb_t *cb)
 /* A context with our reader and a system whose HW and KV->phys maps are one x86-64 page table at cr3. */
 static void ax_open(ax *a, const bench_image *bi)
 {
-    a->mem = bi->src->flat;
-    a->size = bi->src->flat_size;
-    if (!a->mem)
+    /* the raw source's own mapping, shared with the addrxlat reader */
+    if (ss_source_mapping(bi->src, &a->mem, &a->size) != SS_OK)
         die("raw source is not flat");
     a->ctx = addrxlat_ctx_new();
     addrxlat_cb_t *cb = a->ctx ? addrxlat_ctx_add_cb(a->ctx) : NULL;

@@ -67,34 +67,6 @@ static bool parse_mode(const char *s, ss_mode *mode)
     return false;
 }
 
-/* The page-table root the source itself records: the dump header's, else CPU 0's CR3. */
-static bool source_dtb(ss_source *src, uint64_t *dtb)
-{
-    ss_dump_info info;
-    if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_DTB)) {
-        *dtb = info.directory_table_base;
-        return true;
-    }
-    ss_cpu_state cpu;
-    if (ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK) {
-        *dtb = cpu.cr3;
-        return true;
-    }
-    return false;
-}
-
-/* Whether the source records a paging mode: ss_space_open() in auto mode tells. */
-static bool source_has_mode(ss_source *src)
-{
-    ss_space_options so = SS_SPACE_OPTIONS_INIT;
-    so.no_cache = 1;
-    ss_space *probe;
-    if (ss_space_open(src, SS_MODE_AUTO, 0, &so, &probe) == SS_E_UNSUPPORTED)
-        return false;
-    ss_space_close(probe);
-    return true;
-}
-
 int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss_source **src,
                    ss_space **space)
 {
@@ -128,10 +100,15 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
     if (rc != CLI_EXIT_OK)
         return rc;
     /* What the source would have to supply and does not: all of it at once. */
-    if (!a->dtb_text && !source_dtb(*src, &dtb))
+    ss_mode rec_mode;
+    uint64_t rec_dtb;
+    ss_source_paging(*src, &rec_mode, &rec_dtb); /* unknown values come back AUTO / 0 */
+    if (!a->dtb_text && rec_dtb == 0)
         ADD_PROBLEM("pass --dtb DTB (the CR3 / DirectoryTableBase to walk): this source does not "
                     "record one");
-    if (!a->mode_text && !source_has_mode(*src))
+    if (!a->dtb_text)
+        dtb = rec_dtb;
+    if (!a->mode_text && rec_mode == SS_MODE_AUTO)
         ADD_PROBLEM("pass --mode x86|pae|x64|la57: this source does not record its paging mode");
 #undef ADD_PROBLEM
     if (len) {

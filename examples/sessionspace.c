@@ -145,6 +145,10 @@ static void print_json(FILE *f, const ss_xlat *x, const view *v)
         fprintf(f, "\"level\":\"%s\",", level_name(x->level, mode));
     else
         fputs("\"level\":null,", f);
+    if (x->flags & SS_XLAT_F_HAS_PA) /* a translation is not a read: the frame may lie outside the source */
+        fprintf(f, "\"in_source\":%s,", x->flags & SS_XLAT_F_NOT_IN_SOURCE ? "false" : "true");
+    else
+        fputs("\"in_source\":null,", f);
     fprintf(f, "\"mode\":\"%s\",", ss_mode_name(mode));
     if (x->flags & SS_XLAT_F_HAS_PA)
         fprintf(f, "\"rw\":%s,\"us\":%s,\"nx\":%s,\"large\":%s,\"global\":%s,",
@@ -187,7 +191,7 @@ static void print_text(FILE *f, const ss_xlat *x, const view *v)
         fprintf(f, "  %-5s at %s  contains %016" PRIx64 "\n", level_name(x->entries[i].level, mode), buf,
                 x->entries[i].value);
     }
-    if (x->flags & SS_XLAT_F_HAS_PA) { /* valid, transition, or bad_pfn of the final frame */
+    if (x->flags & SS_XLAT_F_HAS_PA) { /* valid or transition, the frame in the source or not */
         cli_addr(buf, sizeof buf, x->pa);
         fprintf(f, "  -> pa %s  %s page, %s%s%s%s%s\n", buf,
                 x->page_size == 4096         ? "4 KiB"
@@ -197,7 +201,7 @@ static void print_text(FILE *f, const ss_xlat *x, const view *v)
                 ss_xlat_state_name(x->state), x->flags & SS_XLAT_F_RW ? ", writable" : ", read-only",
                 x->flags & SS_XLAT_F_US ? ", user" : ", kernel",
                 x->flags & SS_XLAT_F_NX ? ", no-execute" : "",
-                x->state == SS_XLAT_BAD_PFN ? " (frame not in the source)" : "");
+                x->flags & SS_XLAT_F_NOT_IN_SOURCE ? " (frame not in the source)" : "");
         return;
     }
     fprintf(f, "  -> %s", ss_xlat_state_name(x->state));

@@ -13,7 +13,7 @@ pkgs=(
   libkdumpfile-dev makedumpfile        # independent peer for tests and bench
   valgrind                             # instruction counts in bench
   clang-format                         # style check in scripts/test.sh
-  qemu-system-x86 linux-image-amd64 busybox-static cpio  # real page tables (shared/realdata)
+  qemu-system-x86 linux-image-amd64 busybox-static cpio  # real guest (tests/realdata/capture.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do

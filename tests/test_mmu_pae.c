@@ -56,17 +56,26 @@ START_TEST(small_and_large)
 }
 END_TEST
 
-START_TEST(no_nx_ignores_bit63)
+/* With IA32_EFER.NXE = 0 the XD bit is reserved (SDM Vol. 3A 4.4.2): a set one faults. */
+START_TEST(no_nx_bit63_reserved)
 {
     ck_assert_int_eq(ssb_map(img, root, 0x80401000, 0x5000, 4096, SSB_RW | SSB_XD), 0);
+    ck_assert_int_eq(ssb_map(img, root, 0x80402000, 0x6000, 4096, SSB_RW), 0);
     ss_space_options o = SS_SPACE_OPTIONS_INIT;
     o.no_nx = 1;
     ss_source *src;
     ss_space *sp = open_space(&src, &o);
     ss_xlat x;
-    ck_assert_int_eq(ss_space_walk(sp, 0x80401000, &x), SS_OK);
-    ck_assert_uint_eq(x.pa, 0x5000);
+    ck_assert_int_eq(ss_space_walk(sp, 0x80401000, &x), SS_E_RESERVED_BIT);
+    ck_assert_int_eq(x.state, SS_XLAT_RESERVED_BIT);
+    ck_assert_int_eq(x.level, SS_LEVEL_PTE);
+    ck_assert_uint_eq(x.flags, 0);
+    ck_assert_int_eq(ss_space_walk(sp, 0x80402000, &x), SS_OK);
+    ck_assert_uint_eq(x.pa, 0x6000);
     ck_assert_uint_eq(x.flags & SS_XLAT_F_NX, 0);
+    uint64_t pa = 1;
+    ck_assert_int_eq(ss_translate(sp, 0x80401000, &pa), SS_E_RESERVED_BIT);
+    ck_assert_uint_eq(pa, 0);
     ss_check_close_space(sp, src);
 }
 END_TEST
@@ -163,7 +172,7 @@ int main(void)
     TCase *tc = tcase_create("walks");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, small_and_large);
-    tcase_add_test(tc, no_nx_ignores_bit63);
+    tcase_add_test(tc, no_nx_bit63_reserved);
     tcase_add_test(tc, software_win8);
     tcase_add_test(tc, software_win7);
     tcase_add_test(tc, limits_and_bad_entries);

@@ -251,26 +251,42 @@ END_TEST
 START_TEST(entries_outside_source)
 {
     const uint64_t va1 = 0xfffff80000001000ull, va2 = 0xfffff80040000000ull, va3 = 0xfffff80080000000ull;
-    /* leaf frame past the end of the 4 GiB image: bad_pfn, PA still reported */
+    /* leaf frame past the end of the 4 GiB image: a translation all the same (valid, not in
+     * the source); reading it is what fails */
     ck_assert_int_eq(ssb_map(img, root, va1, 0x123456789000ull, 4096, SSB_RW), 0);
     /* PDE pointing to a page table past the end: bad_pfn at the PTE read, no PA */
     ssb_set_entry(img, root, va2, SS_LEVEL_PDE, 0x800000000ull | SSB_P | SSB_RW);
-    /* 2 MiB page whose frame lies past the end */
+    /* 2 MiB page whose frame lies past the end: valid, not in the source */
     ck_assert_int_eq(ssb_map(img, root, va3, 0x1000000000ull, 2 * MiB, SSB_RW), 0);
     ss_source *src;
     ss_space *sp = open_space(&src, NULL);
     ss_xlat x;
-    ck_assert_int_eq(ss_space_walk(sp, va1 + 8, &x), SS_E_BAD_PFN);
-    ck_assert_int_eq(x.state, SS_XLAT_BAD_PFN);
-    ck_assert(x.flags & SS_XLAT_F_HAS_PA);
+    ck_assert_int_eq(ss_space_walk(sp, va1 + 8, &x), SS_OK);
+    ck_assert_int_eq(x.state, SS_XLAT_VALID);
+    ck_assert_uint_eq(x.flags, SS_XLAT_F_HAS_PA | SS_XLAT_F_RW | SS_XLAT_F_NOT_IN_SOURCE);
     ck_assert_uint_eq(x.pa, 0x123456789008ull);
+    ck_assert_int_eq(x.level, SS_LEVEL_PTE);
+    uint8_t b[16];
+    size_t got = 99;
+    ck_assert_int_eq(ss_space_read(sp, va1 + 8, b, sizeof b, &got), SS_E_NO_PAGE);
+    ck_assert_uint_eq(got, 0);
     ck_assert_int_eq(ss_space_walk(sp, va2, &x), SS_E_BAD_PFN);
     ck_assert_int_eq(x.level, SS_LEVEL_PTE);
     ck_assert_uint_eq(x.flags & SS_XLAT_F_HAS_PA, 0);
     ck_assert_uint_eq(x.nentries, 3);
-    ck_assert_int_eq(ss_space_walk(sp, va3 + 0x10, &x), SS_E_BAD_PFN);
+    ck_assert_int_eq(ss_space_walk(sp, va3 + 0x10, &x), SS_OK);
+    ck_assert_int_eq(x.state, SS_XLAT_VALID);
+    ck_assert_uint_eq(x.flags, SS_XLAT_F_HAS_PA | SS_XLAT_F_RW | SS_XLAT_F_LARGE | SS_XLAT_F_NOT_IN_SOURCE);
     ck_assert_uint_eq(x.pa, 0x1000000010ull);
+    ck_assert_uint_eq(x.page_size, 2 * MiB);
     uint64_t pa;
+    /* the cache answers the same, for the whole large page */
+    ck_assert_int_eq(ss_translate(sp, va3 + 0x10, &pa), SS_OK);
+    ck_assert_uint_eq(pa, 0x1000000010ull);
+    ck_assert_int_eq(ss_translate(sp, va3 + MiB + 0x20, &pa), SS_OK);
+    ck_assert_uint_eq(pa, 0x1000100020ull);
+    ck_assert_int_eq(ss_translate(sp, va1 + 8, &pa), SS_OK);
+    ck_assert_uint_eq(pa, 0x123456789008ull);
     ck_assert_int_eq(ss_translate(sp, va2, &pa), SS_E_BAD_PFN);
     ck_assert_uint_eq(pa, 0);
     /* a DTB past the end of the source */

@@ -43,6 +43,27 @@ static ss_status xd_ref(ss_space *walk, uint64_t va, uint64_t *pa)
     return st;
 }
 
+/*
+ * A translation is not a read: the walk's SS_XLAT_F_NOT_IN_SOURCE must be set
+ * exactly when the source does not hold the whole 4 KiB frame of the answer (a
+ * read of it says no_page or range; an I/O failure is a held page that failed).
+ */
+static int xd_in_source(xd_report *r, ss_space *walk, uint64_t va)
+{
+    static uint8_t frame[4096];
+    ss_xlat x;
+    if (ss_space_walk(walk, va, &x) != SS_OK)
+        return 0;
+    size_t n = 0;
+    ss_status st = ss_source_read(ss_space_source(walk), x.pa & ~0xfffull, frame, sizeof frame, &n);
+    int held = st != SS_E_NO_PAGE && st != SS_E_RANGE;
+    r->checks++;
+    if (held == !!(x.flags & SS_XLAT_F_NOT_IN_SOURCE))
+        return xd_fail(r, "walk in_source flag (got: flags, want: frame read)", va, ss_space_dtb(walk),
+                       (ss_status)x.flags, x.pa, st, x.pa);
+    return 0;
+}
+
 static int xd_one(xd_report *r, ss_space *walk, ss_space *cached, uint64_t va, const char *what)
 {
     uint64_t want_pa, pa = 0xdeadbeef;
@@ -51,7 +72,7 @@ static int xd_one(xd_report *r, ss_space *walk, ss_space *cached, uint64_t va, c
     r->checks++;
     if (st != want || pa != want_pa) /* pa is 0 on failure (space.h) */
         return xd_fail(r, what, va, ss_space_dtb(walk), st, pa, want, want_pa);
-    return 0;
+    return xd_in_source(r, walk, va);
 }
 
 /* ss_translate_range(va, npages) against the walk of every page (wrapping at 2^64 as VAs do). */
@@ -95,6 +116,8 @@ static int xd_read(xd_report *r, ss_space *walk, ss_space *cached, uint64_t va, 
         size_t n = 0;
         want = ss_source_read(src, pa, ref + want_n, chunk, &n);
         want_n += n;
+        if (want == SS_E_RANGE) /* translated past the source's end: a page it does not hold */
+            want = SS_E_NO_PAGE;
         if (want != SS_OK)
             break;
         if (cur + chunk < cur && want_n < len) { /* the next page would wrap past 2^64 */

@@ -73,7 +73,8 @@ class DemoImage(unittest.TestCase):
         self.assertEqual((k["status"], int(k["pa"], 16), k["page_size"], k["large"]),
                          ("valid", 4 * MiB + 0x12345, 2 * MiB, True))
         rc, n = self.vtop_json("ffff000000000000", "system")
-        self.assertEqual((rc, n["status"], n["entries"]), (1, "noncanonical", []))
+        self.assertEqual((rc, n["status"], n["entries"], n["level"], n["in_source"]), (1, "noncanonical", [], None, None))
+        self.assertIs(k["in_source"], True)
 
     def test_batch_json_lines(self):
         base = self.session_va
@@ -143,9 +144,18 @@ class DemoImage(unittest.TestCase):
         # session space is absent under the System root, in the dump as in the raw image
         r = run("vtop", self.dump, hex(self.session_va), "--json")
         self.assertEqual((r.returncode, json.loads(r.stdout)["status"]), (1, "not_present"))
-        # a frame the dump does not hold: the 2 MiB page's second 4 KiB is not in the bitmap
-        r = run("vtop", self.dump, hex(int(self.meta["va_kernel_large"], 16) + 0x1000), "--json")
-        self.assertEqual((r.returncode, json.loads(r.stdout)["status"]), (1, "bad_pfn"))
+        # a frame the dump does not hold: the 2 MiB page's second 4 KiB is not in the bitmap;
+        # the translation stands (a translation is not a read), flagged in_source: false
+        va_large = int(self.meta["va_kernel_large"], 16)
+        r = run("vtop", self.dump, hex(va_large + 0x1000), "--json")
+        k = json.loads(r.stdout)
+        self.assertEqual((r.returncode, k["status"], k["in_source"]), (0, "valid", False))
+        r = run("vtop", self.dump, hex(va_large), "--json")
+        k2 = json.loads(r.stdout)
+        self.assertEqual((r.returncode, k2["status"], k2["in_source"]), (0, "valid", True))
+        self.assertEqual(int(k["pa"], 16), int(k2["pa"], 16) + 0x1000)
+        r = run("vtop", self.dump, hex(va_large + 0x1000))
+        self.assertIn("(frame not in the source)", r.stdout)
 
     def test_errors(self):
         r = run("vtop", self.image, "0")  # a raw image records no DTB

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Real-QEMU integration test (ctest label "realdata"): boots Debian's Linux under QEMU
-# with shared/realdata/make_realdata.sh, 4-level and then 5-level paging (CPU=max),
-# and requires every route to one guest state -- the ELF dump, the paging ELF
+# with the project's own tests/realdata/capture.sh, 4-level and then 5-level paging
+# (CPU=max), and requires every route to one guest state -- the ELF dump, the paging ELF
 # (extended numbering), the flattened kdump as QEMU wrote it and the plain kdump
 # `makedumpfile -R` makes of it -- to agree with EVERY one of QEMU's own answers
 # (tlb.tsv and gva2gpa.tsv, unmapped probes included) -- 4-level, 5-level and 4-level
@@ -9,27 +9,30 @@
 # from the dump itself; libkdumpfile must read the same bytes from the plain kdump,
 # and the CLI must pick the mode without --mode.
 #
-# usage: run.sh REALDATA_DIR CHECKER CLI WORKDIR
-# Exit 77 (ctest SKIP_RETURN_CODE) when REALDATA_DIR is absent (exit 1 when CI=true).
+# usage: run.sh CAPTURE CHECKER CLI WORKDIR
+# Exit 77 (ctest SKIP_RETURN_CODE) only where QEMU cannot run at all: capture.sh exits 77
+# when qemu-system-x86_64 or the kernel image (/boot/vmlinuz-*) is missing or the guest
+# does not boot. With CI=true a skip is a failure (exit 1).
 set -euo pipefail
-rd=$1 check=$2 cli=$3 work=$4
-if [ ! -x "$rd/make_realdata.sh" ]; then
-  echo "SKIP: $rd/make_realdata.sh not found (the shared/ directory beside the repository)"
-  # In CI the shared/ directory is always there: its absence is a failure, not a skip.
-  [ "${CI:-}" = true ] && exit 1
-  exit 77
-fi
+capture=$1 check=$2 cli=$3 work=$4
 command -v makedumpfile >/dev/null || { echo "makedumpfile missing (Debian package makedumpfile)" >&2; exit 1; }
 mkdir -p "$work"
 out=$(mktemp -d "$work/realdata.XXXXXX")
 trap 'rm -rf "$out"' EXIT
+pauses=2
 
 run_variant() { # name cpu expected-mode [kernel command line extra]
   local name=$1 cpu=$2 mode=$3 dir="$out/$1"
   echo "== $name: booting ($cpu${4:+, $4}) ..."
-  CPU=$cpu EXTRA_DUMPS=1 KAPPEND_EXTRA=${4:-} "$rd/make_realdata.sh" "$dir" 2
-  local last
-  last=$(ls -d "$dir"/pause-* | sort -V | tail -1)
+  local rc=0
+  CPU=$cpu EXTRA_DUMPS=1 KAPPEND_EXTRA=${4:-} "$capture" "$dir" "$pauses" || rc=$?
+  if [ "$rc" = 77 ]; then
+    echo "SKIP: QEMU cannot run a guest on this machine (see the capture message above)"
+    [ "${CI:-}" = true ] && { echo "CI=true: a skipped real-QEMU test is a failure" >&2; exit 1; }
+    exit 77
+  fi
+  [ "$rc" = 0 ] || { echo "capture.sh failed (exit $rc) for $name" >&2; exit 1; }
+  local last=$dir/pause-$pauses
   for p in "$dir"/pause-*; do
     "$check" xlat "$p/dump.elf" "$(cat "$p/cr3")" "$mode" "$p/tlb.tsv" "$p/gva2gpa.tsv"
   done

@@ -27,7 +27,7 @@ extern "C" {
 
 /*
  * Status codes. The numeric values are part of the ABI: new codes are only ever
- * appended. Translation-specific codes (SS_E_NOT_PRESENT ... SS_E_BAD_PFN) mirror
+ * appended. Translation-specific codes (SS_E_NOT_PRESENT ... SS_E_BAD_PFN, SS_E_RESERVED_BIT) mirror
  * the states of ss_xlat_state so that a caller that only looks at the status still
  * learns *why* an address did not translate.
  */
@@ -52,12 +52,17 @@ typedef enum ss_status {
     SS_E_PROTOTYPE = -17,    /* the PTE refers to a prototype PTE (details in ss_xlat) */
     SS_E_PAGEFILE = -18,     /* the page is in a paging file (details in ss_xlat) */
     SS_E_DEMAND_ZERO = -19,  /* the page is demand-zero: committed, never touched */
-    SS_E_BAD_PFN = -20,      /* a paging entry names a frame outside the memory source */
+    SS_E_BAD_PFN = -20,      /* a paging entry names a paging structure outside the source */
     SS_E_PT_READ = -21,      /* a paging-structure entry could not be read */
     SS_E_BAD_NUMBER = -22,   /* a number in a text argument could not be parsed */
     SS_E_BUSY = -23,         /* the source is in use and cannot be changed now */
-    SS_E_STALE = -24         /* a live source changed under a cached answer */
+    SS_E_STALE = -24,        /* a live source changed under a cached answer */
+    SS_E_RESERVED_BIT = -25  /* a paging entry (or CR3) sets a bit the CPU reserves (SDM 4.5) */
 } ss_status;
+
+/* The library's version as "MAJOR.MINOR.PATCH", at run time (the SS_VERSION_* macros
+ * give the headers'). Never NULL. */
+const char *ss_version(void);
 
 /* Returns a static, human-readable description of a status code. Never NULL. */
 const char *ss_strerror(ss_status status);

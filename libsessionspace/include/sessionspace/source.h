@@ -141,6 +141,24 @@ typedef struct ss_cpu_state {
     uint64_t efer; /* 0 when the source does not record it */
 } ss_cpu_state;
 
+/*
+ * The paging mode and the page-table root (CR3) the source records: the mode from
+ * its header (SS_INFO_PAGING_MODE) else from CPU 0's CR0 / CR4 / EFER; the root
+ * from its header (SS_INFO_DTB) else CPU 0's CR3. mode or dtb may be NULL (not
+ * both). Each unknown value is set to SS_MODE_AUTO / 0 and the others are still
+ * filled. Returns SS_OK when every value asked for is known; SS_E_UNSUPPORTED when
+ * one is not (no such header field and no CPU state, or CPU 0 runs with paging
+ * off); SS_E_INVALID_ARG (NULL src, or both outputs NULL).
+ */
+ss_status ss_source_paging(ss_source *src, ss_mode *mode, uint64_t *dtb);
+
+/*
+ * When the source is one flat mapping of physical [0, size) (an mmap'd raw image),
+ * *data points at it (valid until the source is closed) and *size is its length.
+ * Errors: SS_E_UNSUPPORTED (not flat: *data = NULL, *size = 0), SS_E_INVALID_ARG.
+ */
+ss_status ss_source_mapping(ss_source *src, const uint8_t **data, uint64_t *size);
+
 /* Number of CPU states the source records (0 when it records none). */
 size_t ss_source_cpu_count(ss_source *src);
 

@@ -37,18 +37,23 @@ typedef struct ss_space ss_space;
 /*
  * Outcome of a walk. Stable values; ss_xlat_state_name() gives the stable JSON
  * names ("valid", "transition", "prototype", "pagefile", "demand_zero",
- * "not_present", "bad_pfn", "read_error", "noncanonical").
+ * "not_present", "bad_pfn", "read_error", "noncanonical", "reserved_bit").
+ * A translation is not a read: a valid (or transition) mapping whose frame the
+ * source does not hold (device memory, a page the dump left out) is still valid,
+ * with SS_XLAT_F_NOT_IN_SOURCE; reading it then fails with SS_E_NO_PAGE.
  */
 typedef enum ss_xlat_state {
-    SS_XLAT_VALID = 1,       /* present mapping; pa is set */
-    SS_XLAT_TRANSITION = 2,  /* Windows transition page: still in memory; pa is set */
-    SS_XLAT_PROTOTYPE = 3,   /* refers to a prototype PTE; proto_address is set */
-    SS_XLAT_PAGEFILE = 4,    /* paged out; pagefile_number / pagefile_offset are set */
-    SS_XLAT_DEMAND_ZERO = 5, /* committed, never touched; reads as zeros once faulted */
-    SS_XLAT_NOT_PRESENT = 6, /* not present, no software state (zero entry) */
-    SS_XLAT_BAD_PFN = 7,     /* an entry names a frame outside the source */
-    SS_XLAT_READ_ERROR = 8,  /* a paging-structure entry could not be read */
-    SS_XLAT_NONCANONICAL = 9 /* the VA is not canonical (or too wide) for the mode */
+    SS_XLAT_VALID = 1,        /* present mapping; pa is set (even when the source lacks the frame) */
+    SS_XLAT_TRANSITION = 2,   /* Windows transition page: still in memory; pa is set; rw/us/nx as for valid */
+    SS_XLAT_PROTOTYPE = 3,    /* refers to a prototype PTE; proto_address is set */
+    SS_XLAT_PAGEFILE = 4,     /* paged out; pagefile_number / pagefile_offset are set */
+    SS_XLAT_DEMAND_ZERO = 5,  /* committed, never touched; reads as zeros once faulted */
+    SS_XLAT_NOT_PRESENT = 6,  /* not present, no software state (zero entry) */
+    SS_XLAT_BAD_PFN = 7,      /* an entry names a paging structure outside the source */
+    SS_XLAT_READ_ERROR = 8,   /* a paging-structure entry could not be read */
+    SS_XLAT_NONCANONICAL = 9, /* the VA is not canonical (or too wide) for the mode; level 0 */
+    SS_XLAT_RESERVED_BIT = 10 /* the entry at `level` sets a reserved bit: the CPU raises a
+                                 reserved-bit page fault (SDM Vol. 3A 4.5, tables 4-4 .. 4-20) */
 } ss_xlat_state;
 
 /* Paging-structure levels, named as in the Intel SDM Vol. 3A ch. 4. */
@@ -74,6 +79,8 @@ typedef struct ss_pte {
 #define SS_XLAT_F_LARGE  0x8u  /* mapped by a large page (PS=1 at PDE/PDPTE) */
 #define SS_XLAT_F_HAS_PA 0x10u /* pa holds a physical address */
 #define SS_XLAT_F_GLOBAL 0x20u /* G bit of the leaf */
+#define SS_XLAT_F_NOT_IN_SOURCE                                                                              \
+    0x40u /* valid / transition, but the source does not hold the frame at pa (JSON in_source: false) */
 
 /* The full result of a translation. */
 typedef struct ss_xlat {
@@ -82,7 +89,8 @@ typedef struct ss_xlat {
     uint64_t page_size; /* 4096, 2 MiB, 4 MiB, 1 GiB; 0 when nothing is mapped */
     ss_xlat_state state;
     uint32_t flags;   /* SS_XLAT_F_* */
-    uint8_t level;    /* level of the entry that decided the outcome (ss_level) */
+    uint8_t level;    /* level of the entry that decided the outcome (ss_level); 0 when no
+                         entry was read (noncanonical) */
     uint8_t nentries; /* entries[0 .. nentries-1], top level first */
     ss_pte entries[5];
     /* Windows software-PTE details, set according to state: */
@@ -107,7 +115,11 @@ typedef enum ss_pte_layout {
     SS_PTE_LAYOUT_WIN7 = 1  /* Windows XP / Vista / 7 */
 } ss_pte_layout;
 
-/* Options for ss_space_open(). Initialise with SS_SPACE_OPTIONS_INIT. */
+/*
+ * Options for ss_space_open(). Initialise with SS_SPACE_OPTIONS_INIT or
+ * ss_space_options_init(). Every default is zero, so a member added in a later
+ * version reads as its default from a struct of an earlier one.
+ */
 typedef struct ss_space_options {
     unsigned version; /* SS_SPACE_OPTIONS_VERSION */
     ss_pte_layout pte_layout;
@@ -121,19 +133,36 @@ typedef struct ss_space_options {
 } ss_space_options;
 
 #define SS_SPACE_OPTIONS_VERSION 1
+/* Sets the version and nothing else: every other member starts at its (zero) default. */
+#ifdef __cplusplus
 #define SS_SPACE_OPTIONS_INIT                                                                                \
     {                                                                                                        \
-        SS_SPACE_OPTIONS_VERSION, SS_PTE_LAYOUT_WIN8, 0, 0, 0, 0, 0                                          \
+        SS_SPACE_OPTIONS_VERSION                                                                             \
     }
+#else /* designated: no missing-initializer warning under -Wextra */
+#define SS_SPACE_OPTIONS_INIT                                                                                \
+    {                                                                                                        \
+        .version = SS_SPACE_OPTIONS_VERSION                                                                  \
+    }
+#endif
+
+/*
+ * For bindings that cannot use the macro: zeroes *opts (every default) and sets
+ * opts->version to version (pass SS_SPACE_OPTIONS_VERSION). Errors:
+ * SS_E_INVALID_ARG (NULL opts, version 0 or newer than this library).
+ */
+ss_status ss_space_options_init(ss_space_options *opts, unsigned version);
 
 /*
  * Creates an address space over src rooted at dtb (a CR3 value; the low flag bits
  * and, for x64, PCID bits 0-11 are ignored). mode SS_MODE_AUTO takes the mode from
- * the source (ss_source_info / CPU notes). opts may be NULL for defaults.
- * The source must outlive the space.
+ * the source (ss_source_paging). opts may be NULL for defaults; only the members
+ * of opts->version are read. The source must outlive the space.
  *
- * Errors: SS_E_INVALID_ARG (NULL, bad mode, dtb not aligned for the mode,
- * opts->cache_entries above 2^28),
+ * Errors: SS_E_INVALID_ARG (NULL, bad mode, opts->version 0 or newer than this
+ * library, dtb above 32 bits in a 32-bit mode, opts->cache_entries above 2^28),
+ * SS_E_RESERVED_BIT (4/5-level: dtb sets CR3 bits 62:52, reserved in SDM Vol. 3A
+ * table 4-12 — LAM's bits 62:61 are not modelled),
  * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NOMEM.
  */
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
@@ -145,7 +174,8 @@ void ss_space_close(ss_space *space);
 /*
  * Switches the space to another page-table root. Cached answers are kept per
  * root (switching back finds them again) and never answer for another root.
- * Errors: SS_E_INVALID_ARG (NULL, dtb not a root in this mode).
+ * Errors: SS_E_INVALID_ARG (NULL, dtb not a root in this mode), SS_E_RESERVED_BIT
+ * (as for ss_space_open). The space is unchanged on error.
  */
 ss_status ss_space_set_dtb(ss_space *space, uint64_t dtb);
 
@@ -156,9 +186,9 @@ ss_source *ss_space_source(const ss_space *space);
 
 /*
  * Walks the page tables for va, uncached, and fills *out with every entry read.
- * Returns ss_xlat_state_status(out->state): SS_OK when out->pa is usable (valid or
- * transition), else the specific reason (SS_E_NOT_PRESENT, SS_E_PAGEFILE, ...);
- * *out is filled in every case except SS_E_INVALID_ARG.
+ * Returns ss_xlat_state_status(out->state): SS_OK when out->pa is set (valid or
+ * transition, SS_XLAT_F_NOT_IN_SOURCE when the source lacks that frame), else the specific reason
+ * (SS_E_NOT_PRESENT, SS_E_PAGEFILE, ...); *out is filled in every case except SS_E_INVALID_ARG.
  */
 ss_status ss_space_walk(ss_space *space, uint64_t va, ss_xlat *out);
 
@@ -196,7 +226,8 @@ ss_status ss_translate_range(ss_space *space, uint64_t va, size_t npages, uint64
 /*
  * Reads len bytes of virtual memory at va. SS_OK only when all bytes were read;
  * otherwise *nread (optional) tells how many leading bytes are valid and the
- * status is the first failure (a translation status or a source read status;
+ * status is the first failure (a translation status, SS_E_NO_PAGE for a page that
+ * translates to a frame the source does not hold, or a source read status;
  * SS_E_NONCANONICAL for a read that would run past 2^64; SS_E_INVALID_ARG for a
  * NULL space, or a NULL buf with len > 0).
  */

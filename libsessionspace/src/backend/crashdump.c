@@ -34,7 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../core/internal.h"
+#include "backend.h"
 #include "bitrank.h"
 #include "segmap.h"
 

@@ -24,7 +24,6 @@ enum {
 #define QEMU_DESC_L (1u << 21)
 #define CR0_PG      (1ull << 31)
 #define CR4_PAE     (1ull << 5)
-#define CR4_LA57    (1ull << 12)
 #define EFER_LME    (1ull << 8)
 #define EFER_LMA    (1ull << 10)
 
@@ -128,8 +127,9 @@ void ss_notes_free(ss_dumpnotes *n)
     memset(n, 0, sizeof *n);
 }
 
-ss_status ss_notes_note(const ss_dumpnotes *n, const char *name, const char **data, size_t *len)
+ss_status ss_notes_note(void *ctx, const char *name, const char **data, size_t *len)
 {
+    const ss_dumpnotes *n = ctx;
     if (n->vmcoreinfo && strcmp(name, "VMCOREINFO") == 0) {
         *data = n->vmcoreinfo;
         *len = n->vmcoreinfo_len;
@@ -144,27 +144,29 @@ ss_status ss_notes_note(const ss_dumpnotes *n, const char *name, const char **da
     return SS_E_NOT_FOUND;
 }
 
-ss_status ss_notes_cpu(const ss_dumpnotes *n, size_t i, ss_cpu_state *out)
+size_t ss_notes_cpu_count(void *ctx)
 {
+    return ((const ss_dumpnotes *)ctx)->ncpus;
+}
+
+ss_status ss_notes_cpu(void *ctx, size_t i, ss_cpu_state *out)
+{
+    const ss_dumpnotes *n = ctx;
     if (i >= n->ncpus)
         return SS_E_INVALID_ARG;
     *out = n->cpus[i];
     return SS_OK;
 }
 
-ss_status ss_notes_info(const ss_dumpnotes *n, ss_dump_info *info)
+ss_status ss_notes_info(void *ctx, ss_dump_info *info)
 {
-    if (!n->ncpus || !(n->cpus[0].cr0 & CR0_PG))
+    const ss_dumpnotes *n = ctx;
+    ss_mode mode;
+    if (!n->ncpus || !ss_cpu_paging_mode(&n->cpus[0], &mode))
         return SS_OK; /* no CPU, or paging off: nothing to say about page tables */
-    const ss_cpu_state *c = &n->cpus[0];
     info->flags |= SS_INFO_PAGING_MODE | SS_INFO_DTB;
-    if (!(c->cr4 & CR4_PAE))
-        info->paging_mode = SS_MODE_X86;
-    else if (!(c->efer & EFER_LMA))
-        info->paging_mode = SS_MODE_PAE;
-    else
-        info->paging_mode = (c->cr4 & CR4_LA57) ? SS_MODE_LA57 : SS_MODE_X64;
-    info->directory_table_base = c->cr3;
+    info->paging_mode = mode;
+    info->directory_table_base = n->cpus[0].cr3;
     info->number_processors = (uint32_t)n->ncpus;
     return SS_OK;
 }

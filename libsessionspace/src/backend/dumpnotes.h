@@ -7,7 +7,7 @@
 #ifndef SS_BACKEND_DUMPNOTES_H
 #define SS_BACKEND_DUMPNOTES_H
 
-#include "../core/internal.h"
+#include "backend.h"
 
 typedef struct ss_note {
     const char *name; /* not NUL-terminated */
@@ -38,9 +38,14 @@ ss_status ss_notes_parse(ss_dumpnotes *n, const uint8_t *p, uint64_t len, bool l
 
 void ss_notes_free(ss_dumpnotes *n);
 
-/* ops->note, ops->cpu_count, ops->cpu, ops->info over the parsed notes. */
-ss_status ss_notes_note(const ss_dumpnotes *n, const char *name, const char **data, size_t *len);
-ss_status ss_notes_cpu(const ss_dumpnotes *n, size_t i, ss_cpu_state *out);
-ss_status ss_notes_info(const ss_dumpnotes *n, ss_dump_info *info);
+/*
+ * ops->note, ops->cpu_count, ops->cpu, ops->info over the parsed notes, ready to
+ * go in a backend's table as they are: ctx is the backend's context, whose FIRST
+ * member is its ss_dumpnotes (a pointer to a struct is one to its first member).
+ */
+ss_status ss_notes_note(void *ctx, const char *name, const char **data, size_t *len);
+size_t ss_notes_cpu_count(void *ctx);
+ss_status ss_notes_cpu(void *ctx, size_t i, ss_cpu_state *out);
+ss_status ss_notes_info(void *ctx, ss_dump_info *info);
 
 #endif

@@ -35,11 +35,12 @@ static const elf_layout elf32 = {52, 28, 32, 42, 44, 46, 48, 4, 32, 0, 4, 12, 16
 static const elf_layout elf64 = {64, 32, 40, 54, 56, 58, 60, 8, 56, 0, 8, 24, 32, 40, 64, 44};
 
 typedef struct elf_ctx {
+    ss_dumpnotes notes; /* first: the ss_notes_* ops take the context as notes */
     ss_file file;
     ss_segmap map;
     uint64_t mem_end; /* one past the highest p_paddr + p_memsz: below it, missing bytes are holes */
-    ss_dumpnotes notes;
 } elf_ctx;
+_Static_assert(offsetof(elf_ctx, notes) == 0, "the ss_notes_* ops read the context as its notes");
 
 static uint64_t addr_at(const elf_layout *L, const uint8_t *p)
 {
@@ -73,26 +74,6 @@ static ss_status elf_ranges(void *ctx, const ss_phys_range **ranges, size_t *cou
     return SS_OK;
 }
 
-static ss_status elf_info(void *ctx, ss_dump_info *info)
-{
-    return ss_notes_info(&((elf_ctx *)ctx)->notes, info);
-}
-
-static size_t elf_cpu_count(void *ctx)
-{
-    return ((elf_ctx *)ctx)->notes.ncpus;
-}
-
-static ss_status elf_cpu(void *ctx, size_t i, ss_cpu_state *out)
-{
-    return ss_notes_cpu(&((elf_ctx *)ctx)->notes, i, out);
-}
-
-static ss_status elf_note(void *ctx, const char *name, const char **data, size_t *len)
-{
-    return ss_notes_note(&((elf_ctx *)ctx)->notes, name, data, len);
-}
-
 static void elf_close(void *ctx)
 {
     elf_ctx *e = ctx;
@@ -108,10 +89,10 @@ static const ss_backend_ops elf_ops = {
     .read = elf_read,
     .page = elf_page,
     .ranges = elf_ranges,
-    .info = elf_info,
-    .cpu_count = elf_cpu_count,
-    .cpu = elf_cpu,
-    .note = elf_note,
+    .info = ss_notes_info, /* the notes are the context's first member */
+    .cpu_count = ss_notes_cpu_count,
+    .cpu = ss_notes_cpu,
+    .note = ss_notes_note,
     .close = elf_close,
 };
 

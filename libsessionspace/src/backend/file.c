@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/internal.h"
+#include "backend.h"
 
 ss_status ss_file_map(const char *path, ss_file *f, ss_error *err)
 {

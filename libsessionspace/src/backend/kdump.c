@@ -45,6 +45,7 @@
 #include <zstd.h>
 #endif
 
+#include "bitrank.h"
 #include "dumpnotes.h"
 #include "segmap.h"
 
@@ -76,18 +77,18 @@ enum { PD_SIZE = 24 };
 enum { FLAT_HDR = 4096, FLAT_REC = 16 };
 
 typedef struct kdump_ctx {
+    ss_dumpnotes notes; /* first: the ss_notes_* ops take the context as notes */
     ss_file file;
     ss_segmap lmap; /* logical file -> file offsets (identity map for plain files) */
     bool flattened;
     uint32_t block_size, shift, status;
     uint64_t max_mapnr;
-    uint64_t *bitmap;  /* the 2nd bitmap, padded to 512-bit blocks, bits >= max_mapnr clear */
-    uint64_t *rank;    /* rank[k]: set bits before bit 512k */
+    uint8_t *bitmap;   /* a copy of the 2nd bitmap's (max_mapnr + 7) / 8 bytes */
+    ss_bitrank rank;   /* rank index over it: a PFN's page_desc is its rank */
     uint64_t desc_off; /* logical offset of page_desc 0 */
     ss_phys_range *ranges;
     size_t nranges;
     uint8_t *meta; /* owned copies of the VMCOREINFO text and the note area */
-    ss_dumpnotes notes;
 #ifdef HAVE_SS_DEP_LIBZSTD
     /* A spare zstd context, taken and given back atomically: creating one per page
      * (ZSTD_decompress) costs a ~160 KiB allocation each time. A reader that finds
@@ -95,6 +96,7 @@ typedef struct kdump_ctx {
     _Atomic(ZSTD_DCtx *) zstd_spare;
 #endif
 } kdump_ctx;
+_Static_assert(offsetof(kdump_ctx, notes) == 0, "the ss_notes_* ops read the context as its notes");
 
 /* Copies logical [off, off + len) into buf; false when any of it is missing. */
 static bool lread(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
@@ -105,31 +107,13 @@ static bool lread(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
 
 static bool dumped(const kdump_ctx *k, uint64_t pfn)
 {
-    return pfn < k->max_mapnr && (k->bitmap[pfn >> 6] >> (pfn & 63) & 1);
+    return pfn < k->max_mapnr && ss_bitrank_get(&k->rank, pfn);
 }
 
 /* Index of pfn's page_desc: the set bits of the 2nd bitmap before it. */
 static uint64_t desc_index(const kdump_ctx *k, uint64_t pfn)
 {
-    uint64_t r = k->rank[pfn >> 9];
-    for (uint64_t w = (pfn >> 9) << 3; w < pfn >> 6; w++)
-        r += (uint64_t)__builtin_popcountll(k->bitmap[w]);
-    return r + (uint64_t)__builtin_popcountll(k->bitmap[pfn >> 6] & ((1ull << (pfn & 63)) - 1));
-}
-
-/* The first PFN >= pfn whose 2nd-bitmap bit equals set (max_mapnr if none). */
-static uint64_t next_bit(const kdump_ctx *k, uint64_t pfn, bool set)
-{
-    while (pfn < k->max_mapnr) {
-        uint64_t w = k->bitmap[pfn >> 6];
-        w = (set ? w : ~w) >> (pfn & 63);
-        if (w) {
-            pfn += (uint64_t)__builtin_ctzll(w);
-            break;
-        }
-        pfn = (pfn | 63) + 1;
-    }
-    return pfn < k->max_mapnr ? pfn : k->max_mapnr;
+    return ss_bitrank_rank(&k->rank, pfn);
 }
 
 typedef struct page_desc {
@@ -303,36 +287,15 @@ static ss_status kdump_ranges(void *ctx, const ss_phys_range **ranges, size_t *c
     return SS_OK;
 }
 
-static ss_status kdump_info(void *ctx, ss_dump_info *info)
-{
-    return ss_notes_info(&((kdump_ctx *)ctx)->notes, info);
-}
-
-static size_t kdump_cpu_count(void *ctx)
-{
-    return ((kdump_ctx *)ctx)->notes.ncpus;
-}
-
-static ss_status kdump_cpu(void *ctx, size_t i, ss_cpu_state *out)
-{
-    return ss_notes_cpu(&((kdump_ctx *)ctx)->notes, i, out);
-}
-
-static ss_status kdump_note(void *ctx, const char *name, const char **data, size_t *len)
-{
-    return ss_notes_note(&((kdump_ctx *)ctx)->notes, name, data, len);
-}
-
 /* Drops what parse() built, keeping the file and its logical map. */
 static void reset(kdump_ctx *k)
 {
     ss_notes_free(&k->notes);
     free(k->bitmap);
-    free(k->rank);
+    ss_bitrank_free(&k->rank);
     free(k->ranges);
     free(k->meta);
     k->bitmap = NULL;
-    k->rank = NULL;
     k->ranges = NULL;
     k->meta = NULL;
     k->nranges = 0;
@@ -346,7 +309,7 @@ static void kdump_free(kdump_ctx *k)
     ss_segmap_free(&k->lmap);
     ss_notes_free(&k->notes);
     free(k->bitmap);
-    free(k->rank);
+    ss_bitrank_free(&k->rank);
     free(k->ranges);
     free(k->meta);
     free(k);
@@ -365,10 +328,10 @@ static const ss_backend_ops kdump_ops = {
     .read = kdump_read,
     .page = kdump_page,
     .ranges = kdump_ranges,
-    .info = kdump_info,
-    .cpu_count = kdump_cpu_count,
-    .cpu = kdump_cpu,
-    .note = kdump_note,
+    .info = ss_notes_info, /* the notes are the context's first member */
+    .cpu_count = ss_notes_cpu_count,
+    .cpu = ss_notes_cpu,
+    .note = ss_notes_note,
     .close = kdump_close,
 };
 
@@ -474,7 +437,8 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_CORRUPT, "%s: block_size %u (%s header) is not a power of two in [4096, %u]",
                        path, bs, L->name, MAX_BLOCK_SIZE);
     k->block_size = bs;
-    k->shift = (uint32_t)__builtin_ctz(bs);
+    for (k->shift = SS_PAGE_SHIFT; (1u << k->shift) < bs;) /* bs: a power of two, checked above */
+        k->shift++;
     k->status = ss_le32(h + L->dh_status);
     uint64_t sub_blocks = ss_le32(h + L->dh_sub_hdr_size), bitmap_blocks = ss_le32(h + L->dh_bitmap_blocks);
     uint64_t lsize = k->lmap.end;
@@ -504,36 +468,24 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_CORRUPT,
                        "%s: max_mapnr %llu pages of %u bytes exceed a 64-bit address space", path,
                        (unsigned long long)k->max_mapnr, bs);
-    uint64_t need = (k->max_mapnr + 7) / 8, nwords = ((k->max_mapnr + 511) / 512) * 8;
+    uint64_t need = (k->max_mapnr + 7) / 8;
     /* The bitmap is copied below, so it must be in the file; a flattened stream's
      * logical size (checked above) may be far larger than the file: check the bytes
      * are held before allocating room for them. */
     if (need && !ss_segmap_holds(&k->lmap, bitmap_off + half, need))
         return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap (%llu bytes at %llu) is not in the file",
                        path, (unsigned long long)need, (unsigned long long)(bitmap_off + half));
-    k->bitmap = calloc(nwords ? nwords : 1, 8);
-    k->rank = calloc(nwords / 8 + 1, 8);
-    if (!k->bitmap || !k->rank)
+    k->bitmap = malloc(need ? need : 1);
+    if (!k->bitmap)
         return ss_fail(err, SS_E_NOMEM, "out of memory for a bitmap of %llu pages",
                        (unsigned long long)k->max_mapnr);
     if (need && !lread(k, bitmap_off + half, k->bitmap, need))
         return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap has holes", path);
-    for (uint64_t w = 0; w < nwords; w++) { /* on-disk bytes -> host words, LSB first */
-        uint64_t v;
-        memcpy(&v, &k->bitmap[w], 8);
-        k->bitmap[w] = ss_le64((const uint8_t *)&v);
-    }
-    if (k->max_mapnr & 63)
-        k->bitmap[k->max_mapnr >> 6] &= (1ull << (k->max_mapnr & 63)) - 1;
-    uint64_t total = 0, runs = 0;
-    for (uint64_t w = 0; w < nwords; w++) {
-        if ((w & 7) == 0)
-            k->rank[w >> 3] = total;
-        total += (uint64_t)__builtin_popcountll(k->bitmap[w]);
-        uint64_t prev_top = w ? k->bitmap[w - 1] >> 63 : 0; /* runs: 0->1 transitions */
-        runs += (uint64_t)__builtin_popcountll(k->bitmap[w] & ~(k->bitmap[w] << 1 | prev_top));
-    }
-    k->rank[nwords / 8] = total;
+    /* The same rank index as the bitmap crash dumps (bitrank.h): bit i of byte i / 8. */
+    if (ss_bitrank_init(&k->rank, k->bitmap, k->max_mapnr) != SS_OK)
+        return ss_fail(err, SS_E_NOMEM, "out of memory for a bitmap of %llu pages",
+                       (unsigned long long)k->max_mapnr);
+    uint64_t total = k->rank.ones, runs = ss_bitrank_runs(&k->rank, NULL);
     k->desc_off = bitmap_off + 2 * half;
     if (total > lsize / PD_SIZE || !ss_span_ok(k->desc_off, total * PD_SIZE, lsize))
         return ss_fail(err, SS_E_TRUNCATED, "%s: %llu page descriptors at %llu run past the end of the dump",
@@ -542,10 +494,10 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     k->ranges = malloc((runs ? runs : 1) * sizeof *k->ranges);
     if (!k->ranges)
         return ss_fail(err, SS_E_NOMEM, "out of memory");
-    for (uint64_t pfn = next_bit(k, 0, true); pfn < k->max_mapnr; pfn = next_bit(k, pfn, true)) {
-        uint64_t start = pfn;
-        pfn = next_bit(k, pfn, false);
-        k->ranges[k->nranges++] = (ss_phys_range){start << k->shift, (pfn - start) << k->shift};
+    k->nranges = (size_t)ss_bitrank_runs(&k->rank, k->ranges);
+    for (size_t i = 0; i < k->nranges && k->shift != SS_PAGE_SHIFT; i++) { /* runs count 4 KiB pages */
+        k->ranges[i].start = (k->ranges[i].start >> SS_PAGE_SHIFT) << k->shift;
+        k->ranges[i].size = (k->ranges[i].size >> SS_PAGE_SHIFT) << k->shift;
     }
 
     /* VMCOREINFO text and ELF notes (copied: they may straddle flattened records). */

@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "../core/internal.h"
+#include "backend.h"
 
 typedef struct raw_ctx {
     ss_file file;

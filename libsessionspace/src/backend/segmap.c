@@ -183,14 +183,7 @@ void ss_segmap_free(ss_segmap *m)
 
 const ss_seg *ss_segmap_find(const ss_segmap *m, uint64_t addr)
 {
-    size_t lo = 0, hi = m->n;
-    while (lo < hi) { /* first segment ending above addr */
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->segs[mid].start + m->segs[mid].size <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = ss_runs_search(m->segs, m->n, sizeof *m->segs, addr);
     if (lo == m->n || addr < m->segs[lo].start)
         return NULL;
     return &m->segs[lo];
@@ -253,14 +246,7 @@ const uint8_t *ss_segmap_page(const ss_segmap *m, const uint8_t *data, uint64_t 
         return p;
     }
     /* Is any byte of the page held? The first segment ending above pa tells. */
-    size_t lo = 0, hi = m->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->segs[mid].start + m->segs[mid].size <= pa)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = ss_runs_search(m->segs, m->n, sizeof *m->segs, pa);
     bool any = lo < m->n && m->segs[lo].start < pa + SS_PAGE_SIZE;
     *status = any ? SS_E_UNSUPPORTED : SS_E_NO_PAGE;
     return NULL;

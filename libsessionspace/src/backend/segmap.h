@@ -8,7 +8,7 @@
 #ifndef SS_BACKEND_SEGMAP_H
 #define SS_BACKEND_SEGMAP_H
 
-#include "../core/internal.h"
+#include "backend.h"
 
 /* [start, start + size) of the address space is stored at file offset off. */
 typedef struct ss_seg {

@@ -55,9 +55,9 @@ static const uint8_t *fill(ss_frame_cache *fc, ss_source *src, uint64_t pfn, uns
     return fc->page[slot];
 }
 
-ss_status ss_frame_read_entry(ss_frame_cache *fc, ss_source *src, uint64_t pa, unsigned width,
-                              uint64_t *value)
+ss_status ss_frame_read_entry(void *ctx, ss_source *src, uint64_t pa, unsigned width, uint64_t *value)
 {
+    ss_frame_cache *fc = ctx;
     uint64_t pfn = pa >> SS_PAGE_SHIFT;
     unsigned slot = (unsigned)(pfn & (FC_SLOTS - 1));
     const uint8_t *p = fc->tag[slot] == pfn + 1 ? fc->page[slot] : fill(fc, src, pfn, slot);

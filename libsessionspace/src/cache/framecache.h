@@ -14,11 +14,19 @@
 #ifndef SS_FRAMECACHE_H
 #define SS_FRAMECACHE_H
 
-#include "../core/internal.h"
+#include "../backend/backend.h"
+
+typedef struct ss_frame_cache ss_frame_cache;
 
 /* NULL (no cache) for flat sources, live sources, or when out of memory. */
 ss_frame_cache *ss_frame_cache_new(ss_source *src);
 void ss_frame_cache_free(ss_frame_cache *fc);
 void ss_frame_cache_clear(ss_frame_cache *fc);
+
+/*
+ * Reads one paging entry through the frame cache fc (an ss_frame_cache *; void so
+ * that it plugs into a walker as its ss_entry_reader). ss_source_read_entry's contract.
+ */
+ss_status ss_frame_read_entry(void *fc, ss_source *src, uint64_t pa, unsigned width, uint64_t *value);
 
 #endif

@@ -1,5 +1,5 @@
 /* Number parsing in kd's notations (sessionspace/common.h: ss_parse_u64). */
-#include "internal.h"
+#include "../backend/backend.h"
 
 static int hexval(char c)
 {

@@ -1,7 +1,7 @@
 /* Memory sources: opening by spec, and the checks every backend gets for free. */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "../backend/backend.h"
 
 /* Probing order: specific magics first; raw accepts anything and comes last. */
 static const ss_file_backend *const file_backends[] = {
@@ -61,7 +61,7 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
         ss_file_unmap(&file);
         return st;
     }
-    /* one file backend reads two formats: the 32-bit crash-dump ops say so by name */
+    /* fmt is what the backend found (one file backend reads two crash-dump formats) */
     st = ss_source_from_backend(ops, ctx, fmt, out, err);
     if (st != SS_OK && ops->close)
         ops->close(ctx);
@@ -113,7 +113,9 @@ ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format
     src->ranges = ranges;
     src->nranges = n;
     src->max_pa = max_pa;
-    if (ops->flat) {
+    /* A member is read only from a table whose version has it (as SQLite reads
+     * xFetch only when iVersion >= 3): see the "since version" notes in backend.h. */
+    if (ops->version >= SS_BACKEND_OPS_FLAT_SINCE && ops->flat) {
         uint64_t fs = 0;
         const uint8_t *flat = ops->flat(ctx, &fs);
         /* Only trusted when it agrees with ranges(): one run starting at 0. */
@@ -149,15 +151,7 @@ bool ss_source_holds(const ss_source *src, uint64_t pa, uint64_t len)
 {
     if (src->flat)
         return pa < src->flat_size && src->flat_size - pa >= len;
-    size_t lo = 0, hi = src->nranges;
-    while (lo < hi) { /* first range whose end is above pa */
-        size_t mid = lo + (hi - lo) / 2;
-        const ss_phys_range *r = &src->ranges[mid];
-        if (r->start + r->size <= pa)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = ss_runs_search(src->ranges, src->nranges, sizeof *src->ranges, pa);
     if (lo == src->nranges)
         return false;
     const ss_phys_range *r = &src->ranges[lo];
@@ -262,4 +256,55 @@ ss_status ss_source_note(ss_source *src, const char *name, const char **data, si
     if (!src->ops->note)
         return SS_E_NOT_FOUND;
     return src->ops->note(src->ctx, name, data, len);
+}
+
+ss_status ss_source_paging(ss_source *src, ss_mode *mode, uint64_t *dtb)
+{
+    if (!src || (!mode && !dtb))
+        return SS_E_INVALID_ARG;
+    ss_dump_info info;
+    ss_cpu_state cpu;
+    bool have_cpu = ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK;
+    bool have_info = ss_source_info(src, &info) == SS_OK;
+    ss_status st = SS_OK;
+    if (mode) {
+        *mode = SS_MODE_AUTO;
+        /* A custom backend may report any number: only a real mode is taken. */
+        if (have_info && (info.flags & SS_INFO_PAGING_MODE) && info.paging_mode >= SS_MODE_X86 &&
+            info.paging_mode <= SS_MODE_LA57)
+            *mode = info.paging_mode;
+        else if (!have_cpu || !ss_cpu_paging_mode(&cpu, mode))
+            st = SS_E_UNSUPPORTED;
+    }
+    if (dtb) {
+        *dtb = 0;
+        if (have_info && (info.flags & SS_INFO_DTB))
+            *dtb = info.directory_table_base;
+        else if (have_cpu)
+            *dtb = cpu.cr3;
+        else
+            st = SS_E_UNSUPPORTED;
+    }
+    return st;
+}
+
+ss_status ss_source_mapping(ss_source *src, const uint8_t **data, uint64_t *size)
+{
+    if (!src || !data || !size)
+        return SS_E_INVALID_ARG;
+    *data = src->flat;
+    *size = src->flat ? src->flat_size : 0;
+    return src->flat ? SS_OK : SS_E_UNSUPPORTED;
+}
+
+ss_status ss_backend_ops_init(ss_backend_ops *ops, unsigned version)
+{
+    if (!ops || version == 0 || version > SS_BACKEND_OPS_VERSION)
+        return SS_E_INVALID_ARG;
+    /* Only the members of that version: a binding built against an older header
+     * passes a smaller table. Every member so far is in version 1 (when version 2
+     * appends one, version 1's size becomes offsetof(ss_backend_ops, <that member>)). */
+    memset(ops, 0, sizeof *ops);
+    ops->version = version;
+    return SS_OK;
 }

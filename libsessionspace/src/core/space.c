@@ -1,39 +1,30 @@
 /* Address spaces: one page-table root over one source (sessionspace/space.h). */
+#include <stddef.h>
 #include <stdlib.h>
 
-#include "../cache/framecache.h"
-#include "../cache/tcache.h"
-#include "internal.h"
+#include "space_internal.h"
 
-/* The paging mode a CPU state implies (SDM 4.1.1, table 4-1). */
-static ss_status mode_from_cpu(const ss_cpu_state *c, ss_mode *mode)
+/*
+ * Bytes of ss_space_options that a struct of `version` holds: members are only
+ * ever appended, so a caller built against an older header passes a shorter
+ * struct and only that prefix may be read (the rest keeps its zero default).
+ */
+static size_t options_size(unsigned version)
 {
-    const uint64_t CR0_PG = 1ull << 31, CR4_PAE = 1ull << 5, CR4_LA57 = 1ull << 12, EFER_LMA = 1ull << 10;
-    if (!(c->cr0 & CR0_PG))
-        return SS_E_UNSUPPORTED; /* paging off: virtual == physical, nothing to walk */
-    if (!(c->cr4 & CR4_PAE))
-        *mode = SS_MODE_X86;
-    else if (!(c->efer & EFER_LMA))
-        *mode = SS_MODE_PAE;
-    else
-        *mode = (c->cr4 & CR4_LA57) ? SS_MODE_LA57 : SS_MODE_X64;
-    return SS_OK;
+    switch (version) {
+    case 1: return sizeof(ss_space_options); /* version 2 will end version 1 at its first new member */
+    default: return 0;
+    }
 }
 
-/* The paging mode a source records, from its header or its first CPU. */
-static ss_status source_mode(ss_source *src, ss_mode *mode)
+ss_status ss_space_options_init(ss_space_options *opts, unsigned version)
 {
-    ss_dump_info info;
-    /* A custom backend may report any number: only a real mode is taken. */
-    if (ss_source_info(src, &info) == SS_OK && (info.flags & SS_INFO_PAGING_MODE) &&
-        info.paging_mode >= SS_MODE_X86 && info.paging_mode <= SS_MODE_LA57) {
-        *mode = info.paging_mode;
-        return SS_OK;
-    }
-    ss_cpu_state cpu;
-    if (ss_source_cpu_count(src) > 0 && ss_source_cpu(src, 0, &cpu) == SS_OK)
-        return mode_from_cpu(&cpu, mode);
-    return SS_E_UNSUPPORTED;
+    size_t n = opts ? options_size(version) : 0;
+    if (!n)
+        return SS_E_INVALID_ARG;
+    memset(opts, 0, n);
+    opts->version = version;
+    return SS_OK;
 }
 
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
@@ -43,34 +34,45 @@ ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_spa
         *out = NULL;
     if (!src || !out || (int)mode < SS_MODE_AUTO || mode > SS_MODE_LA57)
         return SS_E_INVALID_ARG;
-    if (opts && (opts->version == 0 || opts->version > SS_SPACE_OPTIONS_VERSION))
-        return SS_E_INVALID_ARG;
+    ss_space_options o;
+    memset(&o, 0, sizeof o); /* every default is zero (space.h) */
+    o.version = SS_SPACE_OPTIONS_VERSION;
+    if (opts) {
+        size_t n = opts->version ? options_size(opts->version) : 0;
+        if (!n)
+            return SS_E_INVALID_ARG;
+        memcpy(&o, opts, n);
+    }
     /* documented as invalid whether or not the cache is used */
-    if (opts && opts->cache_entries > (1u << 28))
+    if (o.cache_entries > (1u << 28))
         return SS_E_INVALID_ARG;
     if (mode == SS_MODE_AUTO) {
-        ss_status st = source_mode(src, &mode);
+        ss_status st = ss_source_paging(src, &mode, NULL);
         if (st != SS_OK)
             return st;
     }
     uint64_t root;
-    if (!ss_walker_root(mode, dtb, &root))
-        return SS_E_INVALID_ARG;
+    ss_status st = ss_walker_root(mode, dtb, &root);
+    if (st != SS_OK)
+        return st;
 
     ss_space *s = calloc(1, sizeof *s);
     if (!s)
         return SS_E_NOMEM;
-    ss_space_options defaults = SS_SPACE_OPTIONS_INIT;
-    s->opts = opts ? *opts : defaults;
+    s->opts = o;
     s->src = src;
     s->dtb = dtb;
     s->root = root;
     ss_walker_init(&s->walker, mode, &s->opts);
-    s->walker.frames = ss_frame_cache_new(src); /* NULL is fine: walks read the source */
+    s->frames = ss_frame_cache_new(src); /* NULL is fine: walks read the source */
+    if (s->frames) {
+        s->walker.reader = ss_frame_read_entry;
+        s->walker.reader_ctx = s->frames;
+    }
     if (!s->opts.no_cache) {
-        ss_status st = ss_tcache_new(&s->walker, src, root, s->opts.cache_entries, &s->cache);
+        st = ss_tcache_new(&s->walker, src, root, s->opts.cache_entries, &s->cache);
         if (st != SS_OK) {
-            ss_frame_cache_free(s->walker.frames);
+            ss_frame_cache_free(s->frames);
             free(s);
             return st;
         }
@@ -84,22 +86,24 @@ void ss_space_close(ss_space *space)
     if (!space)
         return;
     ss_tcache_free(space->cache);
-    ss_frame_cache_free(space->walker.frames);
+    ss_frame_cache_free(space->frames);
     free(space);
 }
 
 ss_status ss_space_set_dtb(ss_space *space, uint64_t dtb)
 {
     uint64_t root;
-    if (!space || !ss_walker_root(space->walker.mode, dtb, &root))
+    if (!space)
         return SS_E_INVALID_ARG;
+    ss_status st = ss_walker_root(space->walker.mode, dtb, &root);
+    if (st != SS_OK)
+        return st;
     space->dtb = dtb;
     space->root = root;
     if (space->cache)
         ss_tcache_set_root(space->cache, root);
     return SS_OK;
 }
-
 uint64_t ss_space_dtb(const ss_space *space)
 {
     return space ? space->dtb : 0;
@@ -143,6 +147,8 @@ ss_status ss_space_read(ss_space *space, uint64_t va, void *buf, size_t len, siz
         size_t got = 0;
         st = ss_source_read(space->src, pa, p + *nread, chunk, &got);
         *nread += got;
+        if (st == SS_E_RANGE) /* translated, but past the end of the source: a page it does not hold */
+            st = SS_E_NO_PAGE;
         if (st != SS_OK)
             return st;
         if (cur + chunk < cur) /* the next page would wrap past 2^64 */

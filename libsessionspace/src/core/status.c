@@ -1,7 +1,7 @@
 /* Status codes, names and error reports (sessionspace/common.h). */
 #include <stdio.h>
 
-#include "internal.h"
+#include "../backend/backend.h"
 
 typedef struct status_text {
     ss_status status;
@@ -30,11 +30,12 @@ static const status_text status_table[] = {
     {SS_E_PROTOTYPE, "prototype", "page referenced through a prototype PTE"},
     {SS_E_PAGEFILE, "pagefile", "page is in a paging file"},
     {SS_E_DEMAND_ZERO, "demand_zero", "demand-zero page (never touched)"},
-    {SS_E_BAD_PFN, "bad_pfn", "paging entry names a frame outside the source"},
+    {SS_E_BAD_PFN, "bad_pfn", "paging entry names a paging structure outside the source"},
     {SS_E_PT_READ, "read_error", "paging-structure entry could not be read"},
     {SS_E_BAD_NUMBER, "bad_number", "malformed number"},
     {SS_E_BUSY, "busy", "source busy"},
     {SS_E_STALE, "stale", "live source changed"},
+    {SS_E_RESERVED_BIT, "reserved_bit", "paging entry sets a reserved bit"},
 };
 
 static const status_text *status_lookup(ss_status status)
@@ -48,6 +49,13 @@ static const status_text *status_lookup(ss_status status)
 bool ss_status_known(ss_status status)
 {
     return status_lookup(status) != NULL;
+}
+
+#define SS_STR_(x) #x
+#define SS_STR(x)  SS_STR_(x)
+const char *ss_version(void)
+{
+    return SS_STR(SS_VERSION_MAJOR) "." SS_STR(SS_VERSION_MINOR) "." SS_STR(SS_VERSION_PATCH);
 }
 
 const char *ss_strerror(ss_status status)
@@ -113,6 +121,7 @@ const char *ss_xlat_state_name(ss_xlat_state state)
     case SS_XLAT_BAD_PFN: return "bad_pfn";
     case SS_XLAT_READ_ERROR: return "read_error";
     case SS_XLAT_NONCANONICAL: return "noncanonical";
+    case SS_XLAT_RESERVED_BIT: return "reserved_bit";
     }
     return "unknown";
 }
@@ -129,6 +138,7 @@ ss_status ss_xlat_state_status(ss_xlat_state state)
     case SS_XLAT_BAD_PFN: return SS_E_BAD_PFN;
     case SS_XLAT_READ_ERROR: return SS_E_PT_READ;
     case SS_XLAT_NONCANONICAL: return SS_E_NONCANONICAL;
+    case SS_XLAT_RESERVED_BIT: return SS_E_RESERVED_BIT;
     }
     return SS_E_INVALID_ARG;
 }

@@ -3,7 +3,7 @@
  *
  * A debugger that brings its own physical-memory access (a WinDbg extension, gdb,
  * LLDB, a hypervisor) plugs it in as a backend: fill an ss_backend_ops with
- * SS_BACKEND_OPS_INIT, set the functions it supports and call
+ * SS_BACKEND_OPS_INIT (or ss_backend_ops_init()), set the functions it supports and call
  * ss_source_from_backend(). The built-in backends (raw, crash dumps, ELF ...)
  * implement the same table.
  *
@@ -21,6 +21,10 @@ extern "C" {
 #endif
 
 #define SS_BACKEND_OPS_VERSION 1
+
+/* The table version that introduced each optional member newer than version 1 is
+ * read only from tables of that version or later. Every member so far is in 1. */
+#define SS_BACKEND_OPS_FLAT_SINCE 1
 
 typedef struct ss_backend_ops {
     /* SS_BACKEND_OPS_VERSION of the header the backend was compiled against. */
@@ -76,10 +80,25 @@ typedef struct ss_backend_ops {
     const uint8_t *(*flat)(void *ctx, uint64_t *flat_size);
 } ss_backend_ops;
 
+/* Sets the version and nothing else: every other member starts as zero / NULL. */
+#ifdef __cplusplus
 #define SS_BACKEND_OPS_INIT                                                                                  \
     {                                                                                                        \
-        SS_BACKEND_OPS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL             \
+        SS_BACKEND_OPS_VERSION                                                                               \
     }
+#else /* designated: no missing-initializer warning under -Wextra */
+#define SS_BACKEND_OPS_INIT                                                                                  \
+    {                                                                                                        \
+        .version = SS_BACKEND_OPS_VERSION                                                                    \
+    }
+#endif
+
+/*
+ * For bindings that cannot use the macro: zeroes *ops and sets ops->version to
+ * version (pass SS_BACKEND_OPS_VERSION). Errors: SS_E_INVALID_ARG (NULL ops,
+ * version 0 or newer than this library).
+ */
+ss_status ss_backend_ops_init(ss_backend_ops *ops, unsigned version);
 
 /*
  * Wraps a backend in a source. ops must stay valid for the source's lifetime; ctx

@@ -1,0 +1,171 @@
+/*
+ * The backend layer's private header (not installed): what every layer of
+ * libsessionspace shares at the bottom — the source object, entry loads from a
+ * source, file mappings and the built-in file backends — plus the error helper.
+ *
+ * Layers, lowest first; a header includes only the ones below it:
+ *   backend/backend.h  sources, files, backends          (this file)
+ *   mmu/walk.h         page-table walks, paging-structure cache
+ *   cache/framecache.h, cache/tcache.h   the per-space caches
+ *   core/space_internal.h   struct ss_space, the public space API
+ * Nothing here knows the address-space object.
+ */
+#ifndef SS_BACKEND_BACKEND_H
+#define SS_BACKEND_BACKEND_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "sessionspace.h"
+#include "sessionspace/sys/backend.h"
+
+/* Entries and headers are loaded with the host's byte order (memcpy): x86 and
+ * ARM64 hosts are little-endian like the dumps they read. A big-endian host would
+ * misread every entry, so it is refused here rather than silently (README, limits). */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "libsessionspace needs a little-endian host (entries and dump headers are read in host byte order)"
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SS_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define SS_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+#define SS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SS_LIKELY(x)   (x)
+#define SS_UNLIKELY(x) (x)
+#define SS_PRINTF(a, b)
+#endif
+
+/* Fills err (if not NULL) and returns status, so callers can `return ss_fail(...)`. */
+ss_status ss_fail(ss_error *err, ss_status status, const char *fmt, ...) SS_PRINTF(3, 4);
+
+/* True when status is one of the ss_status codes (a backend may return anything). */
+bool ss_status_known(ss_status status);
+
+/* ---- sources -------------------------------------------------------------- */
+
+struct ss_source {
+    const ss_backend_ops *ops;
+    void *ctx;
+    ss_format format;
+    const ss_phys_range *ranges;
+    size_t nranges;
+    uint64_t max_pa;
+    /* When the backend is one flat mapping of [0, flat_size): walks read from it. */
+    const uint8_t *flat;
+    uint64_t flat_size;
+};
+
+/*
+ * Binary search over sorted, non-overlapping runs whose structs begin with
+ * `uint64_t start, size` (ss_phys_range, ss_seg), stride bytes apart: the index of
+ * the first run ending above addr, n when none does. The run holds addr when
+ * also runs[i].start <= addr.
+ */
+static inline size_t ss_runs_search(const void *runs, size_t n, size_t stride, uint64_t addr)
+{
+    const unsigned char *base = runs;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const uint64_t *r = (const uint64_t *)(const void *)(base + mid * stride); /* start, size */
+        if (r[0] + r[1] <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* True when [pa, pa + len) lies inside one of the source's ranges. */
+bool ss_source_holds(const ss_source *src, uint64_t pa, uint64_t len);
+
+/*
+ * Reads one naturally aligned paging entry (width 4 or 8 bytes) at pa.
+ * Returns SS_OK, SS_E_RANGE / SS_E_NO_PAGE (not in the source) or a read error.
+ */
+static inline ss_status ss_source_read_entry(ss_source *src, uint64_t pa, unsigned width, uint64_t *value)
+{
+    if (SS_LIKELY(pa < src->flat_size && src->flat_size - pa >= width)) {
+        if (width == 8) {
+            uint64_t v;
+            memcpy(&v, src->flat + pa, 8);
+            *value = v;
+        } else {
+            uint32_t v;
+            memcpy(&v, src->flat + pa, 4);
+            *value = v;
+        }
+        return SS_OK;
+    }
+    if (src->flat) /* flat sources hold nothing past flat_size */
+        return SS_E_RANGE;
+    uint8_t b[8] = {0};
+    size_t n = 0;
+    ss_status st = src->ops->read(src->ctx, pa, b, width, &n);
+    if (st != SS_OK)
+        return st;
+    if (n < width) /* SS_OK without every byte: a broken custom backend, not a zero entry */
+        return SS_E_SHORT_READ;
+    uint64_t v = 0;
+    memcpy(&v, b, width); /* little-endian host: checked above */
+    *value = v;
+    return SS_OK;
+}
+
+/*
+ * The paging mode a CPU's control registers select (SDM Vol. 3A 4.1.1, table 4-1):
+ * CR0.PG off -> false (no paging: nothing to walk); CR4.PAE off -> 32-bit; EFER.LMA
+ * off -> PAE; else 4-level, or 5-level with CR4.LA57.
+ */
+static inline bool ss_cpu_paging_mode(const ss_cpu_state *c, ss_mode *mode)
+{
+    const uint64_t CR0_PG = 1ull << 31, CR4_PAE = 1ull << 5, CR4_LA57 = 1ull << 12, EFER_LMA = 1ull << 10;
+    if (!(c->cr0 & CR0_PG))
+        return false;
+    if (!(c->cr4 & CR4_PAE))
+        *mode = SS_MODE_X86;
+    else if (!(c->efer & EFER_LMA))
+        *mode = SS_MODE_PAE;
+    else
+        *mode = (c->cr4 & CR4_LA57) ? SS_MODE_LA57 : SS_MODE_X64;
+    return true;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+/* A read-only mapping of a whole file. */
+typedef struct ss_file {
+    const char *path; /* owned copy */
+    int fd;
+    const uint8_t *data;
+    uint64_t size;
+} ss_file;
+
+/* Maps path read-only. Errors: NOT_FOUND, IS_DIR, EMPTY, IO, NOMEM. */
+ss_status ss_file_map(const char *path, ss_file *f, ss_error *err);
+void ss_file_unmap(ss_file *f);
+
+/*
+ * A built-in file backend: probe() says whether data looks like its format (only
+ * the first `size` bytes, at most the whole file, may be looked at); open() takes
+ * ownership of the mapped file on success (and only then).
+ */
+typedef struct ss_file_backend {
+    const char *prefix; /* "raw", "dmp", ... as in "raw:PATH" */
+    ss_format format;
+    bool (*probe)(const uint8_t *data, uint64_t size);
+    /* *format comes preset to `format` below; a reader of several formats sets the one it found. */
+    ss_status (*open)(ss_file *file, const ss_backend_ops **ops, void **ctx, ss_format *format,
+                      ss_error *err);
+} ss_file_backend;
+
+/* The built-in backends, in probing order; raw (the fallback) is last. */
+extern const ss_file_backend ss_raw_backend;
+extern const ss_file_backend ss_crashdump_backend;
+extern const ss_file_backend ss_elf_backend;
+extern const ss_file_backend ss_kdump_backend;
+extern const ss_file_backend ss_lime_backend;
+
+#endif /* SS_BACKEND_BACKEND_H */
