@@ -110,15 +110,16 @@ static void reason_text(char *buf, size_t n, ss_status status, const ss_xlat *x)
         snprintf(buf, n, "prototype PTE (shared section page) at 0x%" PRIx64, x->proto_address);
         break;
     case SS_XLAT_BAD_PFN:
-        if (x->flags & SS_XLAT_F_HAS_PA)
-            snprintf(buf, n, "frame %s is not in the dump", pa);
-        else
-            snprintf(buf, n, "the %s's page table is not in the dump", level_name(x->level));
+        snprintf(buf, n, "the table holding the %s is not in the dump", level_name(x->level));
         break;
+    case SS_XLAT_RESERVED_BIT: snprintf(buf, n, "the %s sets a reserved bit", level_name(x->level)); break;
     case SS_XLAT_READ_ERROR: snprintf(buf, n, "a paging entry could not be read"); break;
     case SS_XLAT_NONCANONICAL: snprintf(buf, n, "not a canonical address in this paging mode"); break;
     default: /* translated, but the frame could not be read */
-        snprintf(buf, n, "frame %s: %s", pa, ss_strerror(status));
+        if (x->flags & SS_XLAT_F_NOT_IN_SOURCE)
+            snprintf(buf, n, "frame %s is not in the dump", pa);
+        else
+            snprintf(buf, n, "frame %s: %s", pa, ss_strerror(status));
         break;
     }
 }

@@ -88,7 +88,9 @@ START_TEST(x64_basic)
 
     /* the other syntaxes Capstone offers */
     ss_disasm_options o;
-    ck_assert_int_eq(ss_disasm_options_init(&o), SS_OK);
+    ck_assert_int_eq(ss_disasm_options_init(&o, SS_DISASM_OPTIONS_VERSION), SS_OK);
+    ck_assert_uint_eq(o.bits, 0);
+    ck_assert_int_eq(o.syntax, SS_DISASM_SYNTAX_MASM);
     ck_assert_uint_eq(o.version, SS_DISASM_OPTIONS_VERSION);
     o.syntax = SS_DISASM_SYNTAX_INTEL;
     ck_assert_int_eq(ss_disasm_open(sp, &o, &d, NULL), SS_OK);
@@ -182,12 +184,14 @@ START_TEST(x64_straddle_unreadable)
     straddle_unreadable(src, r_pf, SS_E_PAGEFILE, SS_XLAT_PAGEFILE, &stop);
     ck_assert_uint_eq(stop.xlat.pagefile_number, 2);
     ck_assert_uint_eq(stop.xlat.pagefile_offset, 0x5000);
-    /* a frame outside the source: bad_pfn, with the frame's address (docs/cli.md) */
-    straddle_unreadable(src, r_hole, SS_E_BAD_PFN, SS_XLAT_BAD_PFN, &stop);
-    ck_assert_uint_ne(stop.xlat.flags & SS_XLAT_F_HAS_PA, 0);
+    /* a frame the source lacks: the page translates (in_source false) and reading it fails */
+    straddle_unreadable(src, r_hole, SS_E_NO_PAGE, SS_XLAT_VALID, &stop);
+    ck_assert_uint_eq(stop.xlat.flags & (SS_XLAT_F_HAS_PA | SS_XLAT_F_NOT_IN_SOURCE),
+                      SS_XLAT_F_HAS_PA | SS_XLAT_F_NOT_IN_SOURCE);
     ck_assert_uint_eq(stop.xlat.pa, 0x600000);
     straddle_unreadable(src, r_io, SS_E_IO, SS_XLAT_VALID, &stop);
     ck_assert_uint_eq(stop.xlat.pa, 0x700000);
+    ck_assert_uint_eq(stop.xlat.flags & SS_XLAT_F_NOT_IN_SOURCE, 0);
     ss_source_close(src);
     ssb_free(img);
 }
@@ -375,7 +379,9 @@ START_TEST(bad_arguments)
     o.bits = 0;
     o.syntax = (ss_disasm_syntax)7;
     ck_assert_int_eq(ss_disasm_open(sp, &o, &d, NULL), SS_E_INVALID_ARG);
-    ck_assert_int_eq(ss_disasm_options_init(NULL), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_disasm_options_init(NULL, SS_DISASM_OPTIONS_VERSION), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_disasm_options_init(&o, 0), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_disasm_options_init(&o, SS_DISASM_OPTIONS_VERSION + 1), SS_E_INVALID_ARG);
     ck_assert_int_eq(ss_disasm_seek(NULL, 0), SS_E_INVALID_ARG);
     ck_assert_uint_eq(ss_disasm_tell(NULL), 0);
     ss_insn in;

@@ -98,7 +98,7 @@ START_TEST(registers_give_the_mode)
     h.regs.cr4 = CR4_PAE;
     h.regs.efer = EFER_LMA | (1ull << 8);
     ss_callback_ops ops;
-    ck_assert_int_eq(ss_callback_ops_init(&ops), SS_OK);
+    ck_assert_int_eq(ss_callback_ops_init(&ops, SS_CALLBACK_OPS_VERSION), SS_OK);
     ck_assert_uint_eq(ops.version, SS_CALLBACK_OPS_VERSION);
     ck_assert_int_eq(ops.paging_mode, SS_MODE_AUTO);
     ops.name = "gdb";
@@ -276,7 +276,8 @@ START_TEST(bad_tables)
     ck_assert_str_eq(err.message, "ss_source_open_callback: NULL ops");
     ops.phys_size = 0;
     ck_assert_int_eq(ss_source_open_callback(&ops, &h, NULL, NULL), SS_E_INVALID_ARG);
-    ck_assert_int_eq(ss_callback_ops_init(NULL), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_callback_ops_init(NULL, SS_CALLBACK_OPS_VERSION), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_callback_ops_init(&ops, 2), SS_E_INVALID_ARG);
     ck_assert_uint_eq(h.closes, 0); /* a failed open leaves the host's ctx alone */
     ck_assert_uint_eq(h.reads, 0);
 }

@@ -38,21 +38,22 @@ class Image:
             return struct.unpack_from(fmt, self.mem, pa)[0]
         struct.pack_into(fmt, self.mem, pa, value)
 
-    def pte_address(self, root, va):
-        """PA of va's PTE, creating the tables above it."""
+    def pte_address(self, root, va, level=1):
+        """PA of va's entry at level (1: PTE, 2: PDE), creating the tables above it."""
         if self.mode == "x64":
             shifts, width, mask = (39, 30, 21), 8, 0x1FF
         else:
             shifts, width, mask = (22,), 4, 0x3FF
         table = root
-        for shift in shifts:
+        for shift in shifts[:len(shifts) + 1 - level]:
             at = table + ((va >> shift) & mask) * width
             entry = self._entry(at)
             if not entry & P:
                 entry = self.alloc() | P | RW
                 self._entry(at, entry)
             table = entry & 0x000FFFFFFFFFF000
-        return table + ((va >> 12) & mask) * width
+        shift = 12 if level == 1 else shifts[len(shifts) + 1 - level]
+        return table + ((va >> shift) & mask) * width
 
     def map(self, root, va, pa):
         self._entry(self.pte_address(root, va), pa | P | RW)
@@ -98,6 +99,8 @@ class MemVerbs(unittest.TestCase):
         img.map(cls.root_a, CODE_VA + 0x3000, 0x4000000)
         img.write(0x201000, b"session A text\x00\x01\x7f" + bytes(range(0x41, 0x51)))
         img.map(cls.root_a, CODE_VA + 0x4000, 0x201000)
+        # CODE_VA + 2 MiB: the PDE names a page table past the end of the image
+        img._entry(img.pte_address(cls.root_a, CODE_VA + 0x200000, level=2), 0x5000000 | P | RW)
         # root B: the same VA holds other code
         img.map(cls.root_b, CODE_VA, 0x210000)
         img.write(0x210456, bytes.fromhex("31c0c3"))
@@ -145,8 +148,11 @@ class MemVerbs(unittest.TestCase):
         r = self.mem("u", "fffff960`00125000")
         self.assertEqual((r.returncode, r.stdout), (1, "fffff960`00125000 ??              stopped at "
                          "fffff960`00125000: pagefile, paged out to pagefile 2 at offset 0x5000\n"))
+        r = self.mem("u", "fffff960`00323456")
+        self.assertEqual(r.stdout, "fffff960`00323456 ??              stopped at fffff960`00323456: bad_pfn, "
+                         "the table holding the pte is not in the dump\n")  # the PDE points outside
         r = self.mem("u", "fffff960`00126010")
-        self.assertEqual(r.stdout, "fffff960`00126010 ??              stopped at fffff960`00126010: bad_pfn, "
+        self.assertEqual(r.stdout, "fffff960`00126010 ??              stopped at fffff960`00126010: no_page, "
                          "frame 00000000`04000010 is not in the dump\n")
 
     def test_u_json(self):
@@ -174,7 +180,8 @@ class MemVerbs(unittest.TestCase):
         doc = json.loads(self.mem("u", "fffff960`00125000", "--json").stdout)
         self.assertEqual(doc["stop"]["pagefile"], {"number": 2, "offset": "0x5000"})
         doc = json.loads(self.mem("u", "fffff960`00126000", "--json").stdout)
-        self.assertEqual((doc["stop"]["status"], doc["stop"]["pa"]), ("bad_pfn", "0x4000000"))
+        self.assertEqual((doc["stop"]["status"], doc["stop"]["state"], doc["stop"]["pa"], doc["stop"]["reason"]),
+                         ("no_page", "valid", "0x4000000", "frame 00000000`04000000 is not in the dump"))
 
     def test_u_x86(self):
         r = run("u", self.x86, "80123456", "--mode", "x86", "--dtb", hex(self.root32), "-n", "4")
@@ -207,7 +214,7 @@ class MemVerbs(unittest.TestCase):
         r = self.mem("db", "fffff960`00125ff8", "-n", "0n16")
         self.assertEqual(r.stdout.splitlines()[1:], [
             "?? fffff960`00125ff8 - fffff960`00125fff (8 bytes): pagefile, paged out to pagefile 2 at offset 0x5000",
-            "?? fffff960`00126000 - fffff960`00126007 (8 bytes): bad_pfn, frame 00000000`04000000 is not in the dump",
+            "?? fffff960`00126000 - fffff960`00126007 (8 bytes): no_page, frame 00000000`04000000 is not in the dump",
         ])
 
     def test_db_json(self):

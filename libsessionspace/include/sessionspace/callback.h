@@ -63,13 +63,25 @@ typedef struct ss_callback_ops {
     void (*close)(void *ctx);
 } ss_callback_ops;
 
+/* Sets the version and nothing else: every other member starts as zero / NULL / AUTO. */
+#ifdef __cplusplus
 #define SS_CALLBACK_OPS_INIT                                                                                 \
     {                                                                                                        \
-        SS_CALLBACK_OPS_VERSION, NULL, NULL, 0, NULL, SS_MODE_AUTO, 0, NULL, NULL                            \
+        SS_CALLBACK_OPS_VERSION                                                                              \
     }
+#else /* designated: no missing-initializer warning under -Wextra */
+#define SS_CALLBACK_OPS_INIT                                                                                 \
+    {                                                                                                        \
+        .version = SS_CALLBACK_OPS_VERSION                                                                   \
+    }
+#endif
 
-/* Sets *ops to SS_CALLBACK_OPS_INIT (for bindings). SS_E_INVALID_ARG for NULL. */
-ss_status ss_callback_ops_init(ss_callback_ops *ops);
+/*
+ * For bindings that cannot use the macro: zeroes *ops and sets ops->version to
+ * version (pass SS_CALLBACK_OPS_VERSION). Errors: SS_E_INVALID_ARG (NULL ops,
+ * version 0 or newer than this library).
+ */
+ss_status ss_callback_ops_init(ss_callback_ops *ops, unsigned version);
 
 /*
  * Opens a source over the host's callbacks (format SS_FORMAT_CUSTOM). *ops is copied;

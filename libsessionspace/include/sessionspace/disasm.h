@@ -46,7 +46,11 @@ typedef enum ss_disasm_syntax {
     SS_DISASM_SYNTAX_ATT = 2    /* AT&T: "subq $0x28, %rsp" */
 } ss_disasm_syntax;
 
-/* Options for ss_disasm_open(). Initialise with SS_DISASM_OPTIONS_INIT or ss_disasm_options_init(). */
+/*
+ * Options for ss_disasm_open(). Initialise with SS_DISASM_OPTIONS_INIT or
+ * ss_disasm_options_init(). Every default is zero, so a member added in a later
+ * version reads as its default from a struct of an earlier one.
+ */
 typedef struct ss_disasm_options {
     unsigned version;        /* SS_DISASM_OPTIONS_VERSION */
     unsigned bits;           /* 0: from the space's paging mode (x86, PAE: 32; x64, LA57: 64);
@@ -55,13 +59,25 @@ typedef struct ss_disasm_options {
 } ss_disasm_options;
 
 #define SS_DISASM_OPTIONS_VERSION 1
+/* Sets the version and nothing else: every other member starts at its (zero) default. */
+#ifdef __cplusplus
 #define SS_DISASM_OPTIONS_INIT                                                                               \
     {                                                                                                        \
-        SS_DISASM_OPTIONS_VERSION, 0, SS_DISASM_SYNTAX_MASM                                                  \
+        SS_DISASM_OPTIONS_VERSION                                                                            \
     }
+#else /* designated: no missing-initializer warning under -Wextra */
+#define SS_DISASM_OPTIONS_INIT                                                                               \
+    {                                                                                                        \
+        .version = SS_DISASM_OPTIONS_VERSION                                                                 \
+    }
+#endif
 
-/* Sets *opts to the defaults (for bindings that cannot use the macro). SS_E_INVALID_ARG for NULL. */
-ss_status ss_disasm_options_init(ss_disasm_options *opts);
+/*
+ * For bindings that cannot use the macro: zeroes *opts (every default) and sets
+ * opts->version to version (pass SS_DISASM_OPTIONS_VERSION). Errors:
+ * SS_E_INVALID_ARG (NULL opts, version 0 or newer than this library).
+ */
+ss_status ss_disasm_options_init(ss_disasm_options *opts, unsigned version);
 
 /* ss_insn.flags */
 #define SS_INSN_F_BAD 0x1u /* the byte does not start a valid instruction; size is 1 */
@@ -84,10 +100,10 @@ typedef struct ss_disasm_stop {
     uint64_t insn_va; /* start of the instruction that could not be read */
     uint64_t va;      /* the first byte that could not be read (insn_va <= va < insn_va + 15) */
     uint32_t nbytes;  /* bytes read from insn_va before va (0 .. 14) */
-    ss_xlat xlat;     /* the walk of va (ss_space_walk): state, entries, pagefile number ...;
-                         BAD_PFN with a pa when the page's frame is not in the source (not in
-                         the dump); VALID / TRANSITION when it translated but reading the frame
-                         failed (status SS_E_NO_PAGE, SS_E_IO ...) */
+    ss_xlat xlat;     /* the walk of va (ss_space_walk): state, level, entries, pagefile
+                         number ...; VALID / TRANSITION when the page translated but its frame
+                         could not be read: with SS_XLAT_F_NOT_IN_SOURCE when the source lacks
+                         the frame (status SS_E_NO_PAGE: not in the dump), else SS_E_IO ... */
 } ss_disasm_stop;
 
 /*

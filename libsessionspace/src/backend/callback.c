@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 
-#include "../core/internal.h"
+#include "backend.h"
 #include "sessionspace/callback.h"
 
 /* 2^52: the widest physical address x86 paging can express (SDM Vol. 3A 4.1.4, MAXPHYADDR). */
@@ -111,12 +111,12 @@ static const ss_backend_ops cb_backend = {
     .close = cb_close,
 };
 
-ss_status ss_callback_ops_init(ss_callback_ops *ops)
+ss_status ss_callback_ops_init(ss_callback_ops *ops, unsigned version)
 {
-    if (!ops)
+    if (!ops || version == 0 || version > SS_CALLBACK_OPS_VERSION)
         return SS_E_INVALID_ARG;
-    ss_callback_ops d = SS_CALLBACK_OPS_INIT;
-    *ops = d;
+    memset(ops, 0, sizeof *ops); /* every member is in version 1 */
+    ops->version = version;
     return SS_OK;
 }
 

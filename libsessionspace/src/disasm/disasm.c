@@ -44,12 +44,12 @@ static ss_status fail(ss_error *err, ss_status st, const char *msg)
     return st;
 }
 
-ss_status ss_disasm_options_init(ss_disasm_options *opts)
+ss_status ss_disasm_options_init(ss_disasm_options *opts, unsigned version)
 {
-    if (!opts)
+    if (!opts || version == 0 || version > SS_DISASM_OPTIONS_VERSION)
         return SS_E_INVALID_ARG;
-    ss_disasm_options d = SS_DISASM_OPTIONS_INIT;
-    *opts = d;
+    memset(opts, 0, sizeof *opts); /* every member is in version 1 */
+    opts->version = version;
     return SS_OK;
 }
 
