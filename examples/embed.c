@@ -36,15 +36,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    ss_dump_info info;
-    ss_source_info(dump, &info); /* what the debugger knows: its registers, its symbols */
+    ss_mode mode; /* what the debugger knows: its registers (here: what the dump records) */
+    uint64_t dtb;
+    ss_source_paging(dump, &mode, &dtb);
 
     ss_callback_ops ops = SS_CALLBACK_OPS_INIT;
     ops.name = "debugger";
     ops.read_phys = debugger_read_phys;
     ops.phys_size = (ss_source_max_pa(dump) + 4095) & ~4095ull;
-    ops.paging_mode = info.paging_mode; /* or cpu(): CR0 / CR3 / CR4 / EFER */
-    ops.dtb = info.directory_table_base;
+    ops.paging_mode = mode; /* or cpu(): CR0 / CR3 / CR4 / EFER, read when needed */
+    ops.dtb = dtb;
     ss_source *src;
     if (ss_source_open_callback(&ops, dump, &src, &err) != SS_OK) {
         fprintf(stderr, "%s\n", err.message);
