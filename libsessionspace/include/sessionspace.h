@@ -10,6 +10,7 @@
 #include "sessionspace/common.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
+#include "sessionspace/nt.h"
 #include "sessionspace/disasm.h"
 #include "sessionspace/callback.h"
 
