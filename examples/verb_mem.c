@@ -22,7 +22,9 @@
 typedef struct mem_args {
     cli_space_args space;
     const char *va_text, *count_text, *bytes_text;
-    bool json;
+    const char *session, *process, *isf; /* a Windows context instead of --dtb (verb_nt.c) */
+    bool json, user;
+    char ctx_dtb[24];
 } mem_args;
 
 /*
@@ -41,6 +43,9 @@ static int parse_mem(const cli_verb *v, int argc, char **argv, bool with_l, mem_
         const char *arg = argv[i];
         const char **slot = strcmp(arg, "-n") == 0             ? (with_l ? &a->bytes_text : &a->count_text)
                             : with_l && strcmp(arg, "-l") == 0 ? &a->count_text
+                            : strcmp(arg, "--session") == 0    ? &a->session
+                            : strcmp(arg, "--process") == 0    ? &a->process
+                            : strcmp(arg, "--isf") == 0        ? &a->isf
                                                                : NULL;
         if (slot) {
             if (i + 1 >= argc)
@@ -48,6 +53,8 @@ static int parse_mem(const cli_verb *v, int argc, char **argv, bool with_l, mem_
             *slot = argv[++i];
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
+        } else if (strcmp(arg, "--user") == 0) {
+            a->user = true;
         } else if (arg[0] == '-' && arg[1] != 0) {
             return cli_usage_error(v, "unknown option '%s'", arg);
         } else if (!a->space.source) {
@@ -62,6 +69,11 @@ static int parse_mem(const cli_verb *v, int argc, char **argv, bool with_l, mem_
         return cli_usage_error(v, "missing %s", a->space.source ? "VA" : "SOURCE and VA");
     if (a->count_text && a->bytes_text)
         return cli_usage_error(v, "-n BYTES and -l COUNT both give the length: give one");
+    if (a->session && a->process)
+        return cli_usage_error(v, "--session and --process both name a context: give one");
+    if ((a->user && !a->process) || (a->isf && !a->session && !a->process))
+        return cli_usage_error(v, "%s only applies with %s", a->user ? "--user" : "--isf",
+                               a->user ? "--process" : "--session or --process");
     return CLI_EXIT_OK;
 }
 
@@ -162,13 +174,32 @@ static void json_unreadable(ss_status status, const ss_xlat *x)
     json_str(reason);
 }
 
-/* Opens the source and the space the options name. */
+/*
+ * Opens the source and the space the options name: --dtb's root, or the context of
+ * --session ID / --process PID from the Windows model (--dtb then names the kernel's).
+ */
 static int open_mem(const cli_verb *v, mem_args *a, ss_source **src, ss_space **space, uint64_t *va)
 {
     if (ss_parse_u64(a->va_text, va) != SS_OK)
         return cli_usage_error(v, "bad virtual address '%s'", a->va_text);
+    if (a->session || a->process) {
+        uint64_t dtb;
+        int rc = cli_nt_context_dtb(v, a->space.source, a->isf, a->space.dtb_text, a->session, a->process,
+                                    a->user, &dtb);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        snprintf(a->ctx_dtb, sizeof a->ctx_dtb, "%#llx", (unsigned long long)dtb);
+        a->space.dtb_text = a->ctx_dtb;
+    }
     return cli_open_space(v, &a->space, false, src, space);
 }
+
+#define CLI_MEM_CONTEXT_HELP                                                                                 \
+    "  --session ID       in session ID's context (a member process's DTB, kd's !session -s)\n"              \
+    "  --process PID      in process PID's context (.process /P); --dtb then names the kernel\n"             \
+    "                     DTB the Windows model starts from\n"                                               \
+    "  --user             with --process: its KVA-shadow UserDirectoryTableBase\n"                           \
+    "  --isf FILE         with --session / --process: the kernel's ISF symbol file, as for `sessions`\n"
 
 /* ------------------------------------------------------------------ u */
 
@@ -297,7 +328,9 @@ const cli_verb cli_verb_u = {
     "u",
     "disassemble (x86 / x64) through one page-table root, like kd's u",
     "u SOURCE VA [-n COUNT] [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--proto-base ADDR] "
-    "[--json]\n" CLI_SPACE_OPTIONS_HELP
+    "[--json]\n"
+    "       sessionspace u SOURCE VA --session ID | --process PID [--user] [--isf FILE] [-n COUNT] "
+    "[--json]\n" CLI_SPACE_OPTIONS_HELP CLI_MEM_CONTEXT_HELP
     "  -n COUNT           instructions to show (default 8; plain numbers are hex, as\n"
     "                     kd's L: 0n20 is twenty)\n"
     "  --json             one JSON document (fields in docs/cli.md)\n",
@@ -491,7 +524,9 @@ static int run_dq(const cli_verb *self, int argc, char **argv)
 
 #define DUMP_USAGE(verb, unit)                                                                               \
     verb " SOURCE VA [-n BYTES | -l COUNT] [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] "              \
-         "[--proto-base ADDR] [--json]\n" CLI_SPACE_OPTIONS_HELP                                             \
+         "[--proto-base ADDR] [--json]\n"                                                                    \
+         "       sessionspace " verb " SOURCE VA --session ID | --process PID [--user] [--isf FILE] "        \
+         "[-n BYTES | -l COUNT] [--json]\n" CLI_SPACE_OPTIONS_HELP CLI_MEM_CONTEXT_HELP                      \
          "  -n BYTES           bytes to show (default 80, i.e. 0x80 = 128: plain numbers are hex)\n"         \
          "  -l COUNT           " unit " to show, as kd's L (0n16 is sixteen)\n"                              \
          "  --json             one JSON document (fields in docs/cli.md)\n"

@@ -14,6 +14,7 @@ import tempfile
 import unittest
 
 CLI = os.environ.get("SS_CLI", "sessionspace")
+MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
 MiB = 1 << 20
 P, RW = 0x1, 0x2
 
@@ -281,6 +282,74 @@ class MemVerbs(unittest.TestCase):
             self.assertTrue(r.stdout.startswith(f"usage: sessionspace {verb} SOURCE VA"))
         r = run("--help")
         self.assertIn("  u          disassemble", r.stdout)
+
+
+class WindowsContexts(unittest.TestCase):
+    """--session / --process on the generated Windows 10 1809 dump (ss-mkimage --windows):
+    each session's private page at the same VA holds "session N private data"."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.dump = os.path.join(cls.tmp.name, "win.dmp")
+        raw = os.path.join(cls.tmp.name, "win.raw")
+        meta = subprocess.run([MKIMAGE, "--windows", "17763", "--dmp", cls.dump, raw], capture_output=True,
+                              text=True, check=True).stdout
+        cls.meta, cls.processes = {}, {}
+        for line in meta.splitlines():
+            k, *v = line.split()
+            if k == "process":  # process PID NAME EPROCESS DTB SESSION
+                cls.processes[v[0]] = v
+            cls.meta.setdefault(k, v)
+        cls.private = cls.meta["private_va"][0]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_db_per_session(self):
+        for sid in ("0", "1", "2"):
+            r = run("db", self.dump, self.private, "-n", "0n22", "--session", sid, "--json")
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            self.assertEqual(bytes.fromhex(json.loads(r.stdout)["bytes"]), f"session {sid} private data".encode())
+
+    def test_u_per_session_and_process(self):
+        # "session N private data" as x64 code: 73 65 / 73 73 are JAE rel8 (73 cb); 69 6f 6e 20 3N 20 70
+        # is IMUL r32, r/m32, imm32 (69 /r id) with ModRM 6f = ebp, [rdi + disp8 6e], imm32 70203N20h
+        def want(n):
+            return ["ffffdc80`30000000 7365            jae     ffffdc80`30000067",
+                    "ffffdc80`30000002 7373            jae     ffffdc80`30000077",
+                    f"ffffdc80`30000004 696f6e203{n}2070  imul    ebp,dword ptr [rdi+6eh],70203{n}20h"]
+        for sid in ("0", "2"):
+            r = run("u", self.dump, self.private, "-n", "3", "--session", sid)
+            self.assertEqual((r.returncode, r.stdout.splitlines()), (0, want(sid)))
+        r = run("u", self.dump, self.private, "-n", "3", "--process", "0n1192")  # notepad.exe, session 2
+        self.assertEqual((r.returncode, r.stdout.splitlines()), (0, want("2")))
+        doc = json.loads(run("dq", self.dump, self.private, "-l", "1", "--process", "0n688", "--json").stdout)
+        self.assertEqual(doc["qwords"], ["0x206e6f6973736573"])  # csrss.exe of session 1: "session "
+        self.assertEqual((doc["dtb"], self.processes["688"][4]), (self.processes["688"][3], "1"))
+        # the System root has no session space: the same VA is unreadable there
+        r = run("db", self.dump, self.private, "-n", "0x10")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not_present", r.stdout.splitlines()[-1])
+
+    def test_unknown_session_or_process(self):
+        for verb in ("u", "db", "dq"):
+            r = run(verb, self.dump, self.private, "--session", "7")
+            self.assertEqual((r.returncode, r.stdout), (1, ""))
+            self.assertIn(f"sessionspace {verb}: no session 7 (sessions: 0, 1, 2) (not_found)", r.stderr)
+            r = run(verb, self.dump, self.private, "--process", "0n99999")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(f"sessionspace {verb}: no process with PID 99999", r.stderr)
+            r = run(verb, self.dump, self.private, "--process", "zz")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("bad --process PID 'zz'", r.stderr)
+            r = run(verb, self.dump, self.private, "--session", "1", "--process", "4")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("give one", r.stderr)
+            r = run(verb, self.dump, self.private, "--user")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--user only applies with --process", r.stderr)
 
 
 if __name__ == "__main__":
