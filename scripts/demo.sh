@@ -2,7 +2,8 @@
 # The main job on the built-in demo image: install what is missing, build, generate a
 # small x64 memory image with three page-table roots (System, a session-0 process, a
 # session-1 process) and show how one session-space VA translates under each; then a
-# Windows-like image with processes and sessions: sessions, sprocess, where, vtop --session.
+# Windows-like image with processes and sessions: sessions, sprocess, where, vtop --session,
+# u and db in a session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
