@@ -7,11 +7,11 @@
 #ifndef SESSIONSPACE_H
 #define SESSIONSPACE_H
 
+#include "sessionspace/callback.h"
 #include "sessionspace/common.h"
+#include "sessionspace/disasm.h"
+#include "sessionspace/nt.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
-#include "sessionspace/nt.h"
-#include "sessionspace/disasm.h"
-#include "sessionspace/callback.h"
 
 #endif /* SESSIONSPACE_H */
