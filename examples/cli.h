@@ -48,6 +48,7 @@ struct cli_verb {
     CLI_VERB(session)                                                                                        \
     CLI_VERB(ps)                                                                                             \
     CLI_VERB(where)                                                                                          \
+    CLI_VERB(scan)                                                                                           \
     CLI_VERB(u)                                                                                              \
     CLI_VERB(db)                                                                                             \
     CLI_VERB(dq)

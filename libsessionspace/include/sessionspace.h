@@ -11,6 +11,7 @@
 #include "sessionspace/common.h"
 #include "sessionspace/disasm.h"
 #include "sessionspace/nt.h"
+#include "sessionspace/scan.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
 
