@@ -15,6 +15,8 @@
  *   83 ec 28              83 /5 ib (32-bit)                           -> sub esp, 28h
  *   06                    PUSH ES: "invalid in 64-bit mode" (SDM Vol. 2B, PUSH)
  */
+#include <sys/stat.h>
+
 #include "sessionspace/callback.h"
 #include "ss_check.h"
 #include "testutil.h"
@@ -400,6 +402,50 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/* With SS_FUZZ_SEED_DIR set: seeds for tests/fuzz/fuzz_disasm.c (its input layout). */
+START_TEST(write_fuzz_seeds)
+{
+    const char *dir = getenv("SS_FUZZ_SEED_DIR");
+    if (!dir || !*dir)
+        return;
+    char sub[600], path[700];
+    snprintf(sub, sizeof sub, "%s/fuzz_disasm", dir);
+    mkdir(dir, 0755);
+    mkdir(sub, 0755);
+    const ss_mode modes[] = {SS_MODE_X86, SS_MODE_PAE, SS_MODE_X64, SS_MODE_LA57};
+    for (int m = 0; m < 4; m++) {
+        /* 64 KiB: tables from 0x8000, code on two pages (the second one a pagefile PTE in half the seeds) */
+        ssb_image *img = ssb_new(modes[m], 0x10000, 0x8000);
+        uint64_t root = ssb_new_root(img);
+        uint64_t va = m >= 2 ? CODE_VA : 0x80123000;
+        ck_assert_int_eq(ssb_map(img, root, va, 0x1000, 4096, 0), 0);
+        ck_assert_int_eq(ssb_map(img, root, va + 0x1000, 0x3000, 4096, 0), 0);
+        for (uint64_t pa = 0x1000; pa < 0x2000; pa += 16) {
+            ssb_write(img, pa, SUB_RSP_28, 4);
+            ssb_write(img, pa + 4, MOV_RAX_RIP, 7);
+            ssb_write(img, pa + 11, "\x31\xc0\x06\xc3\x90", 5);
+        }
+        for (unsigned flags = 0; flags < 16; flags += 5) {
+            uint8_t head[20] = {(uint8_t)(modes[m] - 1), 0, (uint8_t)flags, 0};
+            uint64_t start = va + 0xf80;
+            memcpy(head + 4, &root, 8);
+            memcpy(head + 12, &start, 8);
+            size_t len = sizeof head + 0x10000;
+            uint8_t *buf = malloc(len);
+            memcpy(buf, head, sizeof head);
+            ck_assert_int_eq(ssb_read(img, 0, buf + sizeof head, 0x10000), 0);
+            snprintf(path, sizeof path, "%s/%s-%u.bin", sub, ss_mode_name(modes[m]), flags);
+            FILE *f = fopen(path, "wb");
+            ck_assert_ptr_nonnull(f);
+            ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+            fclose(f);
+            free(buf);
+        }
+        ssb_free(img);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("disasm");
@@ -412,6 +458,7 @@ int main(void)
     tcase_add_test(tc, x86_and_pae);
     tcase_add_test(tc, x64_bits32_and_canonical_end);
     tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, write_fuzz_seeds);
     suite_add_tcase(s, tc);
     return ss_run_suite(s);
 }
