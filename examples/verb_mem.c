@@ -23,6 +23,7 @@ typedef struct mem_args {
     cli_space_args space;
     const char *va_text, *count_text, *bytes_text;
     const char *session, *process, *isf; /* a Windows context instead of --dtb (verb_nt.c) */
+    const char *bits_text;               /* u only: --bits 16|32|64 */
     bool json, user;
     char ctx_dtb[24];
 } mem_args;
@@ -46,7 +47,8 @@ static int parse_mem(const cli_verb *v, int argc, char **argv, bool with_l, mem_
                             : strcmp(arg, "--session") == 0    ? &a->session
                             : strcmp(arg, "--process") == 0    ? &a->process
                             : strcmp(arg, "--isf") == 0        ? &a->isf
-                                                               : NULL;
+                            : !with_l && strcmp(arg, "--bits") == 0 ? &a->bits_text
+                                                                    : NULL;
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error(v, "incomplete option '%s' (it takes a value)", arg);
@@ -249,6 +251,9 @@ static int run_u(const cli_verb *self, int argc, char **argv)
     if (rc != CLI_EXIT_OK)
         return rc;
     uint64_t count = 8; /* kd's u shows 8 instructions */
+    if (a.bits_text && strcmp(a.bits_text, "16") != 0 && strcmp(a.bits_text, "32") != 0 &&
+        strcmp(a.bits_text, "64") != 0)
+        return cli_usage_error(self, "bad --bits value '%s' (16, 32 or 64)", a.bits_text);
     if (a.count_text && (rc = parse_count(self, "-n", a.count_text, 0x100000, &count)) != CLI_EXIT_OK)
         return rc;
     ss_source *src;
@@ -259,7 +264,9 @@ static int run_u(const cli_verb *self, int argc, char **argv)
     ss_mode m = ss_space_mode(space);
     ss_disasm *d = NULL;
     ss_error err = {0};
-    ss_status st = ss_disasm_open(space, NULL, &d, &err);
+    ss_disasm_options o = SS_DISASM_OPTIONS_INIT;
+    o.bits = a.bits_text ? (unsigned)atoi(a.bits_text) : 0; /* checked: 16, 32 or 64 */
+    ss_status st = ss_disasm_open(space, &o, &d, &err);
     if (st == SS_OK && ss_disasm_seek(d, va) != SS_OK) {
         ss_disasm_close(d);
         ss_space_close(space);
@@ -267,11 +274,11 @@ static int run_u(const cli_verb *self, int argc, char **argv)
         return cli_usage_error(self, "virtual address '%s' is above 4 GiB: not an address in %s paging",
                                a.va_text, ss_mode_name(m));
     }
-    if (st != SS_OK) {
+    if (st != SS_OK) { /* --bits 64 under 32-bit paging; or Capstone cannot decode x86 */
         fprintf(stderr, "sessionspace u: %s (%s)\n", err.message, ss_status_name(st));
         ss_space_close(space);
         ss_source_close(src);
-        return CLI_EXIT_OPEN;
+        return st == SS_E_INVALID_ARG ? CLI_EXIT_USAGE : CLI_EXIT_OPEN;
     }
     if (a.json)
         printf("{\"mode\":\"%s\",\"dtb\":\"0x%" PRIx64 "\",\"va\":\"0x%" PRIx64 "\",\"count\":%" PRIu64
@@ -327,12 +334,15 @@ static int run_u(const cli_verb *self, int argc, char **argv)
 const cli_verb cli_verb_u = {
     "u",
     "disassemble (x86 / x64) through one page-table root, like kd's u",
-    "u SOURCE VA [-n COUNT] [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--proto-base ADDR] "
+    "u SOURCE VA [-n COUNT] [--bits 16|32|64] [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] "
+    "[--proto-base ADDR] "
     "[--json]\n"
     "       sessionspace u SOURCE VA --session ID | --process PID [--user] [--isf FILE] [-n COUNT] "
     "[--json]\n" CLI_SPACE_OPTIONS_HELP CLI_MEM_CONTEXT_HELP
     "  -n COUNT           instructions to show (default 8; plain numbers are hex, as\n"
     "                     kd's L: 0n20 is twenty)\n"
+    "  --bits 16|32|64    code size (default: 64 under x64 / la57 paging, else 32; 32 for\n"
+    "                     WoW64 code, kd's .effmach x86)\n"
     "  --json             one JSON document (fields in docs/cli.md)\n",
     run_u,
 };

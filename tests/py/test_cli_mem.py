@@ -184,6 +184,22 @@ class MemVerbs(unittest.TestCase):
         self.assertEqual((doc["stop"]["status"], doc["stop"]["state"], doc["stop"]["pa"], doc["stop"]["reason"]),
                          ("no_page", "valid", "0x4000000", "frame 00000000`04000000 is not in the dump"))
 
+    def test_u_bits(self):
+        # 48 is DEC eax in 32-bit code (48+rd), so sub rsp,28h reads as dec eax; sub esp,28h
+        r = self.mem("u", "fffff960`00123456", "-n", "2", "--bits", "32")
+        self.assertEqual((r.returncode, r.stdout.splitlines()), (0, [
+            "fffff960`00123456 48              dec     eax",
+            "fffff960`00123457 83ec28          sub     esp,28h"]))
+        r = self.mem("u", "fffff960`00123456", "--bits", "8")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad --bits value '8' (16, 32 or 64)", r.stderr)
+        r = run("u", self.x86, "80123456", "--mode", "x86", "--dtb", hex(self.root32), "--bits", "64")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("64-bit code needs x64 or la57 paging (invalid_arg)", r.stderr)
+        r = self.mem("db", "0", "--bits", "32")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown option '--bits'", r.stderr)
+
     def test_u_x86(self):
         r = run("u", self.x86, "80123456", "--mode", "x86", "--dtb", hex(self.root32), "-n", "4")
         self.assertEqual((r.returncode, r.stdout.splitlines()), (0, [
