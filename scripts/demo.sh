@@ -3,7 +3,7 @@
 # small x64 memory image with three page-table roots (System, a session-0 process, a
 # session-1 process) and show how one session-space VA translates under each; then a
 # Windows-like image with processes and sessions: sessions, sprocess, where, vtop --session,
-# u and db in a session.
+# u and db in a session, and README.md's Python snippet on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -75,3 +75,7 @@ echo "   each session's own frame, so each shows its own bytes"
 echo
 echo "== db under System's DTB: the same address is unreadable there, and the dump says why"
 "$cli" db "$out/win.dmp" "$(truth private_va)" -n 0x10 || echo "(exit $?: unreadable memory)"
+echo
+echo "== the same from Python: README.md's snippet (import sessionspace)"
+awk '/^```python$/ { f = 1; next } f && /^```$/ { exit } f' README.md > "$out/snippet.py"
+PYTHONPATH=build/bindings/python /usr/bin/python3 "$out/snippet.py"
