@@ -11,16 +11,19 @@
  *     ss_disasm_seek(d, va);
  *     ss_insn insn;
  *     ss_disasm_stop stop;
- *     while (n-- && ss_disasm_next(d, &insn, &stop) == SS_OK)
- *         printf("%llx %s %s\n", insn.address, insn.mnemonic, insn.operands);
- *     // stop.va and stop.xlat say where and why memory could not be read
+ *     ss_status st = SS_OK;
+ *     while (n-- && (st = ss_disasm_next(d, &insn, &stop)) == SS_OK)
+ *         printf("%" PRIx64 " %s %s\n", insn.address, insn.mnemonic, insn.operands);
+ *     if (st != SS_OK)  // stop.va and stop.xlat say where and why memory could not be read
+ *         printf("%" PRIx64 ": %s\n", stop.va, ss_xlat_state_name(stop.xlat.state));
  *     ss_disasm_close(d);
  *
  * Memory is read one page at a time; the next page is read only when an instruction
  * does not decode from the bytes already read (it may straddle the boundary). An
- * instruction that cannot be read completely ends the iteration with the status of
- * the first byte that could not be read, and ss_disasm_stop names that byte's VA and
- * the walk of its page (not present, in a paging file, not in the dump ...).
+ * instruction that cannot be decoded from the bytes readable before an unreadable one
+ * ends the iteration with the status of that first unreadable byte, and ss_disasm_stop
+ * names its VA and the walk of its page (not present, in a paging file, not in the
+ * dump ...).
  * Bytes that do not decode are returned as one-byte instructions flagged
  * SS_INSN_F_BAD with the mnemonic "???" (as kd prints them), and decoding goes on.
  *
