@@ -10,5 +10,6 @@
 #include "sessionspace/common.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
+#include "sessionspace/vmi.h"
 
 #endif /* SESSIONSPACE_H */

@@ -95,7 +95,7 @@ ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint3
     c->src = src;
     c->gen_fn = src->ops->generation;
     c->gen_ctx = src->ctx;
-    c->generation = c->gen_fn ? c->gen_fn(c->gen_ctx) : 0;
+    c->generation = ss_source_gen(src);
     ss_pwc_clear(&c->pwc);
     tc_select_root(c, root);
     *out = c;
@@ -122,7 +122,7 @@ void ss_tcache_set_root(ss_tcache *c, uint64_t root)
 void ss_tcache_sync(ss_tcache *c)
 {
     if (c->gen_fn) {
-        uint64_t g = c->gen_fn(c->gen_ctx);
+        uint64_t g = ss_source_gen(c->src);
         if (SS_UNLIKELY(g != c->generation)) {
             tc_clear(c);
             c->generation = g;
