@@ -52,8 +52,12 @@ typedef enum ss_mode {
  *
  * spec is "PATH" (format sniffed from the file's magic; a file with no known magic
  * is opened as raw) or "FORMAT:PATH" to force one: "raw:", "dmp:", "elf:",
- * "kdump:", "lime:". On failure *out is set to NULL and, when err is not NULL, it
- * receives the status and a message naming the file and what is wrong.
+ * "kdump:", "lime:"; "vmi:PATH[,OPTIONS]" opens a running guest's RAM file
+ * (sessionspace/vmi.h). Prefixes come from a const table of factories; a caller
+ * with prefixes of its own opens through ss_registry_open() (sessionspace/sys/backend.h).
+ * Files are taken as fixed: a file another process writes (a running guest's RAM)
+ * opened as raw: serves cached translations that never change (use vmi:). On failure *out is set to NULL and,
+ * when err is not NULL, it receives the status and a message naming the file and what is wrong.
  *
  * Errors: SS_E_INVALID_ARG, SS_E_NOT_FOUND, SS_E_IS_DIR, SS_E_EMPTY,
  * SS_E_TRUNCATED, SS_E_FORMAT, SS_E_CORRUPT, SS_E_UNSUPPORTED, SS_E_IO, SS_E_NOMEM.
