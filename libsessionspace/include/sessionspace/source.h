@@ -56,8 +56,9 @@ typedef enum ss_mode {
  * (sessionspace/vmi.h). Prefixes come from a const table of factories; a caller
  * with prefixes of its own opens through ss_registry_open() (sessionspace/sys/backend.h).
  * Files are taken as fixed: a file another process writes (a running guest's RAM)
- * opened as raw: serves cached translations that never change (use vmi:). On failure *out is set to NULL and,
- * when err is not NULL, it receives the status and a message naming the file and what is wrong.
+ * opened as raw: serves cached translations that never change (use vmi:).
+ * On failure *out is set to NULL and, when err is not NULL, it receives the
+ * status and a message naming the file and what is wrong.
  *
  * Errors: SS_E_INVALID_ARG, SS_E_NOT_FOUND, SS_E_IS_DIR, SS_E_EMPTY,
  * SS_E_TRUNCATED, SS_E_FORMAT, SS_E_CORRUPT, SS_E_UNSUPPORTED, SS_E_IO, SS_E_NOMEM.
