@@ -42,7 +42,13 @@ struct cli_verb {
 /* Every verb, in --help order: one line per verb file. */
 #define CLI_VERBS                                                                                            \
     CLI_VERB(info)                                                                                           \
-    CLI_VERB(vtop)
+    CLI_VERB(vtop)                                                                                           \
+    CLI_VERB(sessions)                                                                                       \
+    CLI_VERB(sprocess)                                                                                       \
+    CLI_VERB(session)                                                                                        \
+    CLI_VERB(ps)                                                                                             \
+    CLI_VERB(where) \
+    CLI_VERB(scan)
 
 #define CLI_VERB(name) extern const cli_verb cli_verb_##name;
 CLI_VERBS
@@ -99,5 +105,14 @@ int cli_space_option(const cli_verb *v, int argc, char **argv, int *i, cli_space
  */
 int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss_source **src,
                    ss_space **space);
+
+/*
+ * verb_nt.c: the DTB of a session's context (session != NULL: a member process's DTB,
+ * kd's !session -s) or of a process (process != NULL: its DirectoryTableBase, or with
+ * user its KVA-shadow UserDirectoryTableBase; kd's .process /P), from the Windows model
+ * of source (isf / dtb_text as the nt verbs take them). Prints why not; returns an exit code.
+ */
+int cli_nt_context_dtb(const char *source, const char *isf, const char *dtb_text, const char *session,
+                       const char *process, bool user, uint64_t *dtb);
 
 #endif /* SESSIONSPACE_CLI_H */

@@ -494,8 +494,9 @@ static int vtop_batch(ss_space *space, FILE *in, const char *path, bool json, co
 static int run_vtop(const cli_verb *self, int argc, char **argv)
 {
     cli_space_args a = {0};
-    const char *va_text = NULL, *batch = NULL;
-    bool json = false;
+    const char *va_text = NULL, *batch = NULL, *session = NULL, *process = NULL, *isf = NULL;
+    bool json = false, user = false;
+    char ctx_dtb[24];
     for (int i = 1; i < argc; i++) {
         int used = cli_space_option(self, argc, argv, &i, &a);
         if (used < 0)
@@ -507,6 +508,14 @@ static int run_vtop(const cli_verb *self, int argc, char **argv)
             json = true;
         else if (strcmp(arg, "--batch") == 0 && i + 1 < argc)
             batch = argv[++i];
+        else if (strcmp(arg, "--session") == 0 && i + 1 < argc)
+            session = argv[++i];
+        else if (strcmp(arg, "--process") == 0 && i + 1 < argc)
+            process = argv[++i];
+        else if (strcmp(arg, "--isf") == 0 && i + 1 < argc)
+            isf = argv[++i];
+        else if (strcmp(arg, "--user") == 0)
+            user = true;
         else if (arg[0] == '-' && arg[1] == '-')
             return cli_usage_error(self, "unknown or incomplete option '%s'", arg);
         else if (!a.source)
@@ -524,6 +533,16 @@ static int run_vtop(const cli_verb *self, int argc, char **argv)
     uint64_t va = 0;
     if (va_text && ss_parse_u64(va_text, &va) != SS_OK)
         return cli_usage_error(self, "bad virtual address '%s'", va_text);
+    if (session && process)
+        return cli_usage_error(self, "--session and --process both name a context: give one");
+    if (session || process) { /* the context's root replaces --dtb (which then names the kernel DTB) */
+        uint64_t dtb;
+        int crc = cli_nt_context_dtb(a.source, isf, a.dtb_text, session, process, user, &dtb);
+        if (crc != CLI_EXIT_OK)
+            return crc;
+        snprintf(ctx_dtb, sizeof ctx_dtb, "%#llx", (unsigned long long)dtb);
+        a.dtb_text = ctx_dtb;
+    }
 
     ss_source *src;
     ss_space *space;
@@ -552,8 +571,15 @@ const cli_verb cli_verb_vtop = {
     "vtop SOURCE VA [--dtb DTB] [--mode x86|pae|x64|la57] [--win7-pte] [--proto-base ADDR] [--json]\n"
     "       sessionspace vtop SOURCE --batch FILE|- [--dtb DTB] [--mode ...] [--win7-pte] [--proto-base "
     "ADDR] "
+    "[--json]\n"
+    "       sessionspace vtop SOURCE VA|--batch FILE --session ID | --process PID [--user] [--isf FILE] "
     "[--json]\n" CLI_SPACE_OPTIONS_HELP
     "  --batch FILE|-     one VA per line (- is standard input); blank and # lines skipped\n"
+    "  --session ID       translate in session ID's context (a member process's DTB, !session -s)\n"
+    "  --process PID      translate in process PID's context (.process /P); --dtb then names\n"
+    "                     the kernel DTB the Windows model starts from\n"
+    "  --user             with --process: its KVA-shadow UserDirectoryTableBase\n"
+    "  --isf FILE         with --session / --process: the kernel's ISF symbol file, as for `sessions`\n"
     "  --json             JSON (JSON Lines with --batch); fields in docs/cli.md\n",
     run_vtop,
 };

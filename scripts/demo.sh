@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the built-in demo image: install what is missing, build, generate a
 # small x64 memory image with three page-table roots (System, a session-0 process, a
-# session-1 process) and show how one session-space VA translates under each.
+# session-1 process) and show how one session-space VA translates under each; then a
+# Windows-like image with processes and sessions: sessions, sprocess, where, vtop --session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -43,3 +44,24 @@ echo
 echo "== the same memory as a Windows bitmap crash dump: the header gives mode and DTB (System)"
 "$cli" info "$out/demo.dmp"
 "$cli" vtop "$out/demo.dmp" "$(get va_kernel_large)"
+echo
+echo "== a Windows-like image (the built-in Windows 10 1809 layout, build 17763 in the dump header):"
+echo "   System and smss.exe with no session, sessions 0, 1 and 2, per-session session space"
+build/tests/support/ss-mkimage --windows 17763 --dmp "$out/win.dmp" "$out/win.raw" "$out/win.txt"
+truth() { awk -v k="$1" '$1 == k { print $2 }' "$out/win.txt"; }
+echo
+echo "== sessions (kd !session)"
+"$cli" sessions "$out/win.dmp"
+echo
+echo "== sprocess 1 (kd !sprocess 1), as JSON"
+"$cli" sprocess "$out/win.dmp" 1 --json
+echo
+echo "== where: a win32kbase text page (one frame in every session)"
+"$cli" where "$out/win.dmp" "$(truth shared_va)"
+echo
+echo "== where: a session data page (a frame per session), as JSON"
+"$cli" where "$out/win.dmp" "$(truth private_va)" --json
+echo
+echo "== vtop in session 2's context (!session -s 2), then in System's (.process /P 4): no session space there"
+"$cli" vtop "$out/win.dmp" "$(truth private_va)" --session 2
+"$cli" vtop "$out/win.dmp" "$(truth private_va)" --process 4 || echo "(exit $?: not mapped under System's DTB)"

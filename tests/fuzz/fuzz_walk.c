@@ -72,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(dtbs, data + 4, 8 * ndtbs);
     memcpy(vas, data + 4 + 8 * ndtbs, 8 * 16);
     size_t nvas = 16 + xd_edge_vas(mode, vas + 16);
-    for (unsigned i = 0; i < ndtbs; i++) /* roots the mode accepts */
-        dtbs[i] &= (mode == SS_MODE_X86 || mode == SS_MODE_PAE) ? 0xffffffffull : ~0ull;
+    for (unsigned i = 0; i < ndtbs; i++) /* roots the mode accepts: 32 bits; 4/5-level: CR3 62:52 reserved */
+        dtbs[i] &= (mode == SS_MODE_X86 || mode == SS_MODE_PAE) ? 0xffffffffull : ~0x7ff0000000000000ull;
 
     size_t npages = (size - head) / 4096;
     if (npages > 256)

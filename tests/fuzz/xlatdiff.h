@@ -173,6 +173,15 @@ static int xd_check(xd_report *r, ss_source *src, ss_mode mode, const uint64_t *
             rc = -1;
             break;
         }
+        /* 4/5-level: a CR3 with a reserved bit (62:52) is refused and changes nothing */
+        if ((mode == SS_MODE_X64 || mode == SS_MODE_LA57) &&
+            (ss_space_set_dtb(cached, dtb | (1ull << (52 + pass % 11))) != SS_E_RESERVED_BIT ||
+             ss_space_dtb(cached) != dtb)) {
+            snprintf(r->msg, sizeof r->msg, "set_dtb %#llx with a reserved bit was not refused",
+                     (unsigned long long)dtb);
+            rc = -1;
+            break;
+        }
         /* one by one (misses, then hits of what the neighbours cached) */
         for (size_t i = 0; i < nvas && rc == 0; i++)
             rc = xd_one(r, walk, cached, vas[i], "translate");

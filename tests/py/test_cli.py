@@ -75,6 +75,11 @@ class DemoImage(unittest.TestCase):
         rc, n = self.vtop_json("ffff000000000000", "system")
         self.assertEqual((rc, n["status"], n["entries"], n["level"], n["in_source"]), (1, "noncanonical", [], None, None))
         self.assertIs(k["in_source"], True)
+        # a noncanonical VA is decided before any entry is read: no level named
+        r = run("vtop", self.image, "ffff000000000000", "--dtb", self.meta["dtb_system"], "--mode", "x64")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("  -> noncanonical\n", r.stdout)
+        self.assertNotIn(" at the ", r.stdout)
 
     def test_batch_json_lines(self):
         base = self.session_va

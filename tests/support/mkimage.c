@@ -10,6 +10,7 @@
  * shared image pages, and to software PTE states for paged-out pages.
  *
  * usage: ss-mkimage [--dmp OUT.dmp] OUT.raw [OUT.txt]
+ *        ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] OUT.raw [OUT.txt]
  *   OUT.txt lists "name value" lines (roots and interesting VAs) for scripts;
  *   --dmp also writes the same memory as a 64-bit bitmap crash dump whose header
  *   names the System root as DirectoryTableBase (so tools need no --dtb/--mode).
@@ -20,6 +21,8 @@
 
 #include "dmpwriter.h"
 #include "imagebuilder.h"
+#include "isfwriter.h"
+#include "ntimage.h"
 
 #define MiB (1ull << 20)
 
@@ -40,9 +43,83 @@ static void fill_text(ssb_image *img, uint64_t pa, const char *text)
     ssb_write(img, pa, text, strlen(text) + 1);
 }
 
+/*
+ * --windows PROFILE: the Windows-like image of tests/support/ntimage.h (processes,
+ * sessions 0-2, session space, kernel PE, KDBG) for a test layout ("test-tree",
+ * "test-list", "test-odd") or a build number's built-in x64 layout ("17763");
+ * OUT.txt receives its ground truth; --isf writes the layout as an ISF symbol file.
+ */
+static int windows_image(int argc, char **argv)
+{
+    const char *profile = NULL, *dmp = NULL, *isf = NULL;
+    uint64_t seed = 1;
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (i + 1 >= argc)
+            break;
+        if (strcmp(argv[i], "--windows") == 0)
+            profile = argv[i + 1];
+        else if (strcmp(argv[i], "--dmp") == 0)
+            dmp = argv[i + 1];
+        else if (strcmp(argv[i], "--isf") == 0)
+            isf = argv[i + 1];
+        else if (strcmp(argv[i], "--seed") == 0)
+            seed = strtoull(argv[i + 1], NULL, 0);
+        else
+            break;
+    }
+    if (!profile || argc - i < 1 || argc - i > 2) {
+        fprintf(stderr, "usage: ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] "
+                        "OUT.raw [OUT.txt]\n"
+                        "profiles: test-tree test-list test-odd, or a build number (built-in layout)\n");
+        return 2;
+    }
+    ss_nt_profile p;
+    int variant = strcmp(profile, "test-tree") == 0   ? 0
+                  : strcmp(profile, "test-list") == 0 ? 1
+                  : strcmp(profile, "test-odd") == 0  ? 2
+                                                      : -1;
+    char *end;
+    unsigned long build = strtoul(profile, &end, 10);
+    if (variant < 0 && *end == 0 && build > 0) { /* a build number: its built-in x64 layout */
+        ss_error err = {0};
+        if (ss_nt_profile_builtin((uint32_t)build, 8, &p, &err) != SS_OK) {
+            fprintf(stderr, "ss-mkimage: %s\n", err.message);
+            return 2;
+        }
+    } else if (variant < 0 || ssb_nt_test_profile(variant, &p) != 0) {
+        fprintf(stderr,
+                "ss-mkimage: unknown profile '%s' (test-tree, test-list, test-odd, or a build number)\n",
+                profile);
+        return 2;
+    }
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(&p, seed, 0, &t);
+    if (!check(img != NULL, "build the Windows-like image"))
+        return 1;
+    int ok = check(ssb_write_raw(img, argv[i]) == 0, "write the image");
+    if (ok && dmp)
+        ok = check(ssb_nt_write_dmp(img, &t, dmp) == 0, "write the crash dump");
+    if (ok && isf) { /* the layout and symbol RVAs as a Volatility 3 ISF, naming this kernel's PDB */
+        p.sym_ps_active_process_head = t.rva_ps_active_process_head;
+        p.sym_ps_loaded_module_list = t.rva_ps_loaded_module_list;
+        p.sym_kd_debugger_data_block = t.rva_kd_debugger_data_block;
+        ss_test_isf_meta meta = {t.pdb_name, t.pdb_guid, t.pdb_age, t.build};
+        ok = check(ss_test_isf_write(isf, &p, &meta, SS_TEST_ISF_PLAIN) == 0, "write the ISF");
+    }
+    if (ok)
+        ok = check(ssb_nt_write_truth(&t, argc - i == 2 ? argv[i + 1] : "/dev/stdout") == 0,
+                   "write the truth");
+    ssb_free(img);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *dmp = NULL;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--windows") == 0)
+            return windows_image(argc, argv);
     if (argc >= 3 && strcmp(argv[1], "--dmp") == 0) {
         dmp = argv[2];
         argv += 2;

@@ -57,7 +57,8 @@ typedef enum ss_status {
     SS_E_BAD_NUMBER = -22,   /* a number in a text argument could not be parsed */
     SS_E_BUSY = -23,         /* the source is in use and cannot be changed now */
     SS_E_STALE = -24,        /* a live source changed under a cached answer */
-    SS_E_RESERVED_BIT = -25  /* a paging entry (or CR3) sets a bit the CPU reserves (SDM 4.5) */
+    SS_E_RESERVED_BIT = -25, /* a paging entry (or CR3) sets a bit the CPU reserves (SDM 4.5) */
+    SS_E_CANCELLED = -26     /* a caller's callback asked a long operation (a scan) to stop */
 } ss_status;
 
 /* The library's version as "MAJOR.MINOR.PATCH", at run time (the SS_VERSION_* macros

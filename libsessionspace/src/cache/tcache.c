@@ -19,10 +19,12 @@
  * may go away) and SS_E_NONCANONICAL (decided without reading) are never cached.
  *
  * Invalidation. The whole cache (and the paging-structure cache) is dropped when
- * the source's generation() changes — checked on every call when the backend has
- * one — and by ss_space_flush(). A DTB change selects another root id, so answers
- * of one root never answer for another; the paging-structure cache, which holds
- * frames of the current root only, is cleared when the root changes.
+ * the source's generation (the backend's generation() plus the source's
+ * ss_source_bump_generation() count: ss_source_gen()) changes — checked on every
+ * call when the backend has a generation() — and by ss_space_flush(). A DTB change
+ * selects another root id, so answers of one root never answer for another; the
+ * paging-structure cache, which holds frames of the current root only, is cleared
+ * when the root changes.
  *
  * Threads. A cache belongs to its ss_space and is used without locks: one space
  * (or one space per thread) at a time. Sources are shared read-only; a live

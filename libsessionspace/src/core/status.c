@@ -36,6 +36,7 @@ static const status_text status_table[] = {
     {SS_E_BUSY, "busy", "source busy"},
     {SS_E_STALE, "stale", "live source changed"},
     {SS_E_RESERVED_BIT, "reserved_bit", "paging entry sets a reserved bit"},
+    {SS_E_CANCELLED, "cancelled", "cancelled by the caller"},
 };
 
 static const status_text *status_lookup(ss_status status)

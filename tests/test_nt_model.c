@@ -1,0 +1,840 @@
+/*
+ * The Windows model on generated Windows-like images (tests/support/ntimage.h):
+ * processes, sessions (!session), per-session process lists (!sprocess), session
+ * details and images, session / process contexts, regions, `where`, and the errors
+ * for looping lists, a wrong profile, a lost session, a missing build. Every
+ * expected value comes from the generator's ground truth.
+ */
+#include <string.h>
+
+#include "ntimage.h"
+#include "ss_check.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    ss_nt_profile prof;
+    ssb_nt_truth t;
+    ssb_image *img;
+    ss_source *src;
+    ss_nt *nt;
+} fixture;
+
+/* Builds the image for a test layout, writes it as a DMP (or raw) and opens the model. */
+static void fx_open(fixture *fx, int variant, unsigned flags, int raw)
+{
+    memset(fx, 0, sizeof *fx);
+    ck_assert_int_eq(ssb_nt_test_profile(variant, &fx->prof), 0);
+    fx->img = ssb_nt_build(&fx->prof, 7, flags, &fx->t);
+    ck_assert_ptr_nonnull(fx->img);
+    const char *path = ss_test_path(raw ? "nt.raw" : "nt.dmp");
+    if (raw)
+        ck_assert_int_eq(ssb_write_raw(fx->img, path), 0);
+    else
+        ck_assert_int_eq(ssb_nt_write_dmp(fx->img, &fx->t, path), 0);
+    fx->src = ss_check_open(raw ? "raw:" : "dmp:", path, SS_OK);
+}
+
+static ss_status fx_model(fixture *fx, const ss_nt_options *o, ss_error *err)
+{
+    return ss_nt_open(fx->src, o, &fx->nt, err);
+}
+
+static void fx_open_model(fixture *fx, int variant, unsigned flags)
+{
+    fx_open(fx, variant, flags, 0);
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.profile = &fx->prof;
+    ss_error err = {0};
+    ck_assert_msg(fx_model(fx, &o, &err) == SS_OK, "open: %s", err.message);
+}
+
+static void fx_close(fixture *fx)
+{
+    ss_nt_close(fx->nt);
+    ss_source_close(fx->src);
+    ssb_free(fx->img);
+}
+
+static const ssb_nt_proc_truth *truth_proc(const ssb_nt_truth *t, uint64_t pid)
+{
+    for (size_t i = 0; i < t->nprocs; i++)
+        if (t->procs[i].pid == pid)
+            return &t->procs[i];
+    return NULL;
+}
+
+/* Variants 0 (tree, build 17763: randomized slots) and 1 (list, build 7601: fixed slots). */
+/* Everything the model says about a generated image, against its ground truth. */
+static void check_model(ss_nt *nt, const ssb_nt_truth *t)
+{
+    ck_assert_int_eq(ss_nt_list_status(nt, NULL), SS_OK);
+    ck_assert_uint_eq(ss_nt_kernel_dtb(nt), t->system_dtb);
+    ck_assert_uint_eq(ss_nt_ps_active_process_head(nt), t->ps_active_process_head);
+    ss_nt_kernel_info k;
+    ck_assert_int_eq(ss_nt_kernel(nt, &k), SS_OK);
+    ck_assert_int_eq(k.kdbg_checked, 1);
+    ck_assert_uint_eq(k.base, t->kernel_base); /* from KDBG.KernBase, or the scan */
+
+    ck_assert_uint_eq(ss_nt_process_count(nt), t->nprocs);
+    for (size_t i = 0; i < t->nprocs; i++) {
+        ss_nt_process p;
+        ck_assert_int_eq(ss_nt_process_at(nt, i, &p), SS_OK);
+        ck_assert_uint_eq(p.pid, t->procs[i].pid);
+        ck_assert_str_eq(p.name, t->procs[i].name);
+        ck_assert_uint_eq(p.eprocess, t->procs[i].eprocess);
+        ck_assert_uint_eq(p.dtb, t->procs[i].dtb);
+        ck_assert_uint_eq(p.user_dtb, 0);
+        if (t->procs[i].session < 0) {
+            ck_assert_uint_eq(p.session_va, 0);
+            ck_assert_uint_eq(p.session_id, SS_NT_NO_SESSION);
+        } else {
+            ck_assert_uint_eq(p.session_va, t->sessions[t->procs[i].session].va);
+            ck_assert_uint_eq(p.session_id, (uint32_t)t->procs[i].session);
+        }
+    }
+    ss_nt_process p;
+    ck_assert_int_eq(ss_nt_process_at(nt, t->nprocs, &p), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_nt_process_find(nt, 4, &p), SS_OK);
+    ck_assert_str_eq(p.name, "System");
+    ck_assert_int_eq(ss_nt_process_find(nt, 3, &p), SS_E_NOT_FOUND);
+
+    ck_assert_uint_eq(ss_nt_session_count(nt), t->nsessions);
+    for (size_t s = 0; s < t->nsessions; s++) {
+        const ssb_nt_session_truth *st = &t->sessions[s];
+        ss_nt_session ss;
+        ck_assert_int_eq(ss_nt_session_at(nt, s, &ss), SS_OK);
+        ck_assert_int_eq(ss.status, SS_OK);
+        ck_assert_uint_eq(ss.id, st->id);
+        ck_assert_uint_eq(ss.va, st->va);
+        ck_assert_uint_eq(ss.process_count, st->nmembers);
+        ck_assert_uint_eq(ss.have, SS_NT_HAVE_PAGED_POOL | SS_NT_HAVE_COMMITTED | SS_NT_HAVE_NONPAGED |
+                                       SS_NT_HAVE_RESIDENT);
+        ck_assert_uint_eq(ss.paged_pool_start, st->paged_pool_start);
+        ck_assert_uint_eq(ss.paged_pool_end, st->paged_pool_end);
+        ck_assert_uint_eq(ss.committed_pages, st->committed_pages);
+        ck_assert_uint_eq(ss.non_pagable_pages, st->non_pagable_pages);
+        ck_assert_uint_eq(ss.resident_process_count, st->resident_process_count);
+        ck_assert_uint_eq(ss.member_dtb, truth_proc(t, st->members[0])->dtb);
+
+        /* !sprocess: SessionProcessLinks order */
+        ss_nt_process procs[8];
+        size_t n = 99;
+        ss_error err = {0};
+        ck_assert_msg(ss_nt_session_processes(nt, st->id, procs, 8, &n, &err) == SS_OK, "%s", err.message);
+        ck_assert_uint_eq(n, st->nmembers);
+        for (size_t j = 0; j < n; j++) {
+            const ssb_nt_proc_truth *tp = truth_proc(t, st->members[j]);
+            ck_assert_uint_eq(procs[j].pid, tp->pid);
+            ck_assert_str_eq(procs[j].name, tp->name);
+            ck_assert_uint_eq(procs[j].eprocess, tp->eprocess);
+            ck_assert_uint_eq(procs[j].session_id, st->id);
+        }
+        /* a short buffer: counted, not stored */
+        ck_assert_int_eq(ss_nt_session_processes(nt, st->id, procs, 1, &n, NULL), SS_OK);
+        ck_assert_uint_eq(n, st->nmembers);
+
+        ss_nt_image im[4];
+        ck_assert_msg(ss_nt_session_images(nt, st->id, im, 4, &n, &err) == SS_OK, "%s", err.message);
+        ck_assert_uint_eq(n, t->nimages);
+        for (size_t j = 0; j < n; j++) {
+            ck_assert_str_eq(im[j].name, t->images[j].name);
+            ck_assert_uint_eq(im[j].base, t->images[j].base);
+            ck_assert_uint_eq(im[j].size, t->images[j].size);
+            ck_assert_uint_eq(im[j].last_address, t->images[j].base + t->images[j].size - 1);
+            ck_assert_uint_eq(im[j].ldr, t->images[j].ldr);
+        }
+    }
+}
+
+START_TEST(processes_and_sessions)
+{
+    fixture fx;
+    fx_open_model(&fx, _i, 0);
+    check_model(fx.nt, &fx.t);
+    fx_close(&fx);
+}
+END_TEST
+
+#include "isfwriter.h"
+
+/* An ISF for a layout of no real build (every offset shifted) and an unknown build number:
+   from the dump header, and from a raw image where the kernel is found by its RSDS record. */
+START_TEST(isf_route_same_answers)
+{
+    fixture fx;
+    fx_open(&fx, 2, 0, _i); /* "test-odd", build 55555 */
+    ss_test_isf_meta meta = {fx.t.pdb_name, fx.t.pdb_guid, fx.t.pdb_age, 55555};
+    ss_nt_profile withsyms = fx.prof;
+    withsyms.sym_ps_active_process_head = fx.t.rva_ps_active_process_head;
+    withsyms.sym_ps_loaded_module_list = fx.t.rva_ps_loaded_module_list;
+    withsyms.sym_kd_debugger_data_block = fx.t.rva_kd_debugger_data_block;
+    const char *isf = ss_test_path("odd.json.xz");
+    ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.isf_path = isf;
+    if (_i)
+        o.dtb = fx.t.system_dtb; /* raw: no header */
+    ss_error err = {0};
+    ck_assert_msg(fx_model(&fx, &o, &err) == SS_OK, "%s", err.message);
+    check_model(fx.nt, &fx.t);
+    ss_nt_kernel_info k;
+    ss_nt_kernel(fx.nt, &k);
+    if (_i) {
+        ck_assert_str_eq(k.pdb_guid, fx.t.pdb_guid);
+        ck_assert_uint_eq(k.pdb_age, fx.t.pdb_age);
+    }
+    ss_nt_close(fx.nt);
+    fx.nt = NULL;
+    if (_i) { /* an ISF of another kernel: the GUID does not match */
+        meta.pdb_guid = "00112233445566778899AABBCCDDEEFF";
+        ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+        ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
+        ck_assert_ptr_nonnull(strstr(err.message, "00112233445566778899AABBCCDDEEFF"));
+        ck_assert_ptr_nonnull(strstr(err.message, fx.t.pdb_guid));
+        ck_assert_ptr_nonnull(strstr(err.message, "use the ISF of this kernel"));
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(regions)
+{
+    fixture fx;
+    fx_open_model(&fx, _i, 0);
+    const ssb_nt_truth *t = &fx.t;
+    ss_nt_region r;
+    uint64_t lo, hi;
+    ck_assert_uint_eq(ss_nt_session_range_count(fx.nt), 1);
+    ck_assert_int_eq(ss_nt_session_range_at(fx.nt, 0, &lo, &hi), SS_OK);
+    ck_assert_uint_eq(lo, t->session_start);
+    ck_assert_uint_eq(hi, t->session_end);
+    if (_i == 1) { /* build 7601: the fixed Windows 7 range and self-map slot */
+        ck_assert_uint_eq(lo, 0xfffff90000000000ull);
+        ck_assert_uint_eq(hi, 0xfffff98000000000ull);
+        ck_assert_uint_eq(t->self_map_slot, 0x1ed);
+    }
+    const struct {
+        uint64_t va;
+        ss_nt_region want;
+    } cases[] = {
+        {t->kernel_va, SS_NT_REGION_KERNEL},
+        {t->ps_active_process_head, SS_NT_REGION_KERNEL},
+        {t->procs[3].eprocess, SS_NT_REGION_KERNEL},
+        {t->shared_va, SS_NT_REGION_SESSION},
+        {t->private_va, SS_NT_REGION_SESSION},
+        {t->sessions[1].va, SS_NT_REGION_SESSION},
+        {t->session_start, SS_NT_REGION_SESSION},
+        {t->session_end - 1, SS_NT_REGION_SESSION},
+        {t->session_end, SS_NT_REGION_KERNEL},
+        {t->session_start - 1, SS_NT_REGION_KERNEL},
+        {0xffff000000000000ull | (uint64_t)t->self_map_slot << 39, SS_NT_REGION_SELF_MAP},
+        {t->procs[5].user_va, SS_NT_REGION_USER},
+        {0x00007fffffffffffull, SS_NT_REGION_USER},
+        {0x0000800000000000ull, SS_NT_REGION_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_int_eq(ss_nt_region_of(fx.nt, cases[i].va, &r, NULL, NULL), SS_OK);
+        ck_assert_msg(r == cases[i].want, "%#llx: %s, want %s", (unsigned long long)cases[i].va,
+                      ss_nt_region_name(r), ss_nt_region_name(cases[i].want));
+    }
+    ck_assert_int_eq(ss_nt_region_of(fx.nt, t->private_va, &r, &lo, &hi), SS_OK);
+    ck_assert_uint_eq(lo, t->session_start);
+    ck_assert_uint_eq(hi, t->session_end);
+    fx_close(&fx);
+}
+END_TEST
+
+/* The rule alone, with no model: slots equal within a session, different between sessions. */
+START_TEST(session_slot_rule)
+{
+    fixture fx;
+    fx_open(&fx, 0, 0, 0);
+    const ssb_nt_truth *t = &fx.t;
+    uint64_t dtbs[SSB_NT_MAX_PROCS];
+    uint32_t labels[SSB_NT_MAX_PROCS], slots[8];
+    for (size_t i = 0; i < t->nprocs; i++) {
+        dtbs[i] = t->procs[i].dtb;
+        labels[i] = t->procs[i].session < 0 ? SS_NT_NO_SESSION : (uint32_t)t->procs[i].session;
+    }
+    ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs, labels, t->nprocs, slots), SS_OK);
+    for (unsigned s = 0; s < 256; s++)
+        ck_assert_uint_eq(slots[s / 32] >> (s % 32) & 1, 256 + s == t->session_slot);
+    /* one session only: nothing can be told */
+    ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs + 2, labels + 2, 4, slots), SS_OK);
+    for (unsigned i = 0; i < 8; i++)
+        ck_assert_uint_eq(slots[i], 0);
+    ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs, labels, 0, slots), SS_E_INVALID_ARG);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(session_contexts)
+{
+    fixture fx;
+    fx_open_model(&fx, _i, 0);
+    const ssb_nt_truth *t = &fx.t;
+    for (size_t s = 0; s < t->nsessions; s++) {
+        ss_space *sp = NULL;
+        ck_assert_int_eq(ss_nt_session_space(fx.nt, t->sessions[s].id, &sp, NULL), SS_OK);
+        uint64_t pa;
+        ck_assert_int_eq(ss_translate(sp, t->private_va + 0x123, &pa), SS_OK);
+        ck_assert_uint_eq(pa, t->sessions[s].private_pa + 0x123);
+        ck_assert_int_eq(ss_translate(sp, t->shared_va, &pa), SS_OK);
+        ck_assert_uint_eq(pa, t->shared_pa);
+        char text[32];
+        ck_assert_int_eq(ss_space_read(sp, t->private_va, text, 24, NULL), SS_OK);
+        char want[32];
+        snprintf(want, sizeof want, "session %u private data", t->sessions[s].id);
+        ck_assert_int_eq(memcmp(text, want, strlen(want)), 0);
+        ss_space_close(sp);
+    }
+    /* System has no session: the session VA does not translate under its DTB */
+    ss_space *sys = NULL;
+    ck_assert_int_eq(ss_nt_process_space(fx.nt, 4, SS_NT_ROOT_KERNEL, &sys, NULL), SS_OK);
+    ck_assert_uint_eq(ss_space_dtb(sys), t->system_dtb);
+    uint64_t pa;
+    ck_assert_int_eq(ss_translate(sys, t->private_va, &pa), SS_E_NOT_PRESENT);
+    ck_assert_int_eq(ss_translate(sys, t->shared_va, &pa), SS_E_NOT_PRESENT);
+    ck_assert_int_eq(ss_translate(sys, t->kernel_va, &pa), SS_OK);
+    ck_assert_uint_eq(pa, t->kernel_pa);
+    ss_space_close(sys);
+    /* .process /P on explorer.exe in session 2 */
+    const ssb_nt_proc_truth *ex = &t->procs[12];
+    ck_assert_str_eq(ex->name, "explorer.exe");
+    ss_space *sp = NULL;
+    ck_assert_int_eq(ss_nt_process_space(fx.nt, ex->pid, SS_NT_ROOT_KERNEL, &sp, NULL), SS_OK);
+    ck_assert_int_eq(ss_translate(sp, ex->user_va, &pa), SS_OK);
+    ck_assert_uint_eq(pa, ex->user_pa);
+    ck_assert_int_eq(ss_translate(sp, t->private_va, &pa), SS_OK);
+    ck_assert_uint_eq(pa, t->sessions[2].private_pa);
+    ss_space_close(sp);
+    ss_error err = {0};
+    ck_assert_int_eq(ss_nt_process_space(fx.nt, ex->pid, SS_NT_ROOT_USER, &sp, &err), SS_E_NOT_FOUND);
+    ck_assert_ptr_null(sp);
+    ck_assert_ptr_nonnull(strstr(err.message, "no user DTB"));
+    ck_assert_int_eq(ss_nt_process_space(fx.nt, 12345, SS_NT_ROOT_KERNEL, &sp, &err), SS_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(err.message, "12345"));
+    ck_assert_int_eq(ss_nt_session_space(fx.nt, 7, &sp, &err), SS_E_NOT_FOUND);
+    ck_assert_str_eq(err.message, "no session 7 (sessions: 0, 1, 2)");
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(kva_shadow_user_dtb)
+{
+    fixture fx;
+    fx_open_model(&fx, 0, SSB_NT_KVA_SHADOW);
+    const ssb_nt_proc_truth *ex = &fx.t.procs[9];
+    ss_nt_process p;
+    ck_assert_int_eq(ss_nt_process_find(fx.nt, ex->pid, &p), SS_OK);
+    ck_assert_uint_eq(p.user_dtb, ex->user_dtb);
+    ck_assert_uint_ne(p.user_dtb, p.dtb);
+    ss_space *sp = NULL;
+    ck_assert_int_eq(ss_nt_process_space(fx.nt, ex->pid, SS_NT_ROOT_USER, &sp, NULL), SS_OK);
+    ck_assert_uint_eq(ss_space_dtb(sp), ex->user_dtb);
+    uint64_t pa;
+    ck_assert_int_eq(ss_translate(sp, ex->user_va, &pa), SS_OK);
+    ck_assert_uint_eq(pa, ex->user_pa);
+    ck_assert_int_eq(ss_translate(sp, fx.t.private_va, &pa), SS_E_NOT_PRESENT); /* no session space */
+    ss_space_close(sp);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(where_answers)
+{
+    fixture fx;
+    fx_open_model(&fx, _i, 0);
+    const ssb_nt_truth *t = &fx.t;
+    ss_nt_where_entry e[4];
+    ss_nt_where w;
+
+    ck_assert_int_eq(ss_nt_where_va(fx.nt, t->shared_va + 8, e, 4, &w), SS_OK);
+    ck_assert_int_eq(w.region, SS_NT_REGION_SESSION);
+    ck_assert_uint_eq(w.nsessions, 3);
+    ck_assert_uint_eq(w.ntranslated, 3);
+    ck_assert_int_eq(w.shared, 1);
+    ck_assert_int_eq(w.same_content, 0);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_SHARED);
+    for (unsigned s = 0; s < 3; s++) {
+        ck_assert_uint_eq(e[s].session, s);
+        ck_assert_int_eq(e[s].status, SS_OK);
+        ck_assert_uint_eq(e[s].pa, t->shared_pa + 8);
+    }
+
+    ck_assert_int_eq(ss_nt_where_va(fx.nt, t->private_va, e, 4, &w), SS_OK);
+    ck_assert_int_eq(w.shared, 0);
+    ck_assert_int_eq(w.same_content, 0);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_PRIVATE);
+    for (unsigned s = 0; s < 3; s++)
+        ck_assert_uint_eq(e[s].pa, t->sessions[s].private_pa);
+    ck_assert_uint_ne(e[0].hash, e[1].hash);
+
+    ck_assert_int_eq(ss_nt_where_va(fx.nt, t->same_va, e, 4, &w), SS_OK);
+    ck_assert_int_eq(w.shared, 0);
+    ck_assert_int_eq(w.same_content, 1);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_PRIVATE);
+    for (unsigned s = 0; s < 3; s++) {
+        ck_assert_uint_eq(e[s].pa, t->sessions[s].same_pa);
+        ck_assert_int_eq(e[s].has_hash, 1);
+        ck_assert_uint_eq(e[s].hash, e[0].hash);
+    }
+
+    ck_assert_int_eq(ss_nt_where_va(fx.nt, t->kernel_va, e, 4, &w), SS_OK);
+    ck_assert_int_eq(w.region, SS_NT_REGION_KERNEL);
+    ck_assert_int_eq(w.shared, 1);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_GLOBAL);
+    ck_assert_uint_eq(e[2].pa, t->kernel_pa);
+
+    /* a session VA nobody maps */
+    ck_assert_int_eq(ss_nt_where_va(fx.nt, t->private_va + 0x1000, e, 1, &w), SS_OK);
+    ck_assert_uint_eq(w.nsessions, 3); /* counted past cap */
+    ck_assert_uint_eq(w.ntranslated, 0);
+    ck_assert_int_eq(e[0].status, SS_E_NOT_PRESENT);
+    ck_assert_int_eq(e[0].state, SS_XLAT_NOT_PRESENT);
+    ck_assert_int_eq(w.shared, 0);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_UNMAPPED);
+    ck_assert_ptr_nonnull(strstr(ss_nt_advice_text(SS_NT_ADVICE_PRIVATE), "hardware breakpoint"));
+    ck_assert_str_eq(ss_nt_advice_name(SS_NT_ADVICE_SHARED), "shared");
+
+    /* range: the three images, 4 pages each (3 shared, 1 private), over 2,052 pages */
+    ss_nt_where_range_stats rs;
+    uint64_t lo = t->images[0].base, hi = t->images[2].base + t->images[2].size;
+    ck_assert_int_eq(ss_nt_where_range(fx.nt, lo, (hi - lo) / 4096, &rs), SS_OK);
+    ck_assert_uint_eq(rs.pages, (hi - lo) / 4096);
+    ck_assert_uint_eq(rs.shared, 9);
+    ck_assert_uint_eq(rs.private_frames, 3);
+    ck_assert_uint_eq(rs.unmapped, rs.pages - 12);
+    ck_assert_uint_eq(rs.translations, 36);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(looping_active_list)
+{
+    fixture fx;
+    fx_open_model(&fx, _i, SSB_NT_LOOP_ACTIVE);
+    ss_error err = {0};
+    ck_assert_int_eq(ss_nt_list_status(fx.nt, &err), SS_E_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(err.message, "ActiveProcessLinks"));
+    ck_assert_ptr_nonnull(strstr(err.message, "Blink"));
+    ck_assert_uint_eq(ss_nt_process_count(fx.nt), fx.t.nprocs); /* all read before the loop */
+    ck_assert_uint_eq(ss_nt_session_count(fx.nt), 3);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(looping_session_list_and_images)
+{
+    fixture fx;
+    fx_open_model(&fx, _i, SSB_NT_LOOP_SESSION | SSB_NT_LOOP_IMAGES);
+    ss_nt_process procs[8];
+    size_t n;
+    ss_error err = {0};
+    ck_assert_int_eq(ss_nt_session_processes(fx.nt, 1, procs, 8, &n, &err), SS_E_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(err.message, "session 1 SessionProcessLinks"));
+    ck_assert_uint_eq(n, fx.t.sessions[1].nmembers);
+    ck_assert_uint_eq(procs[0].pid, fx.t.sessions[1].members[0]);
+    ck_assert_int_eq(ss_nt_session_processes(fx.nt, 2, procs, 8, &n, NULL), SS_OK); /* the others are fine */
+    ss_nt_image im[8];
+    ck_assert_int_eq(ss_nt_session_images(fx.nt, 1, im, 8, &n, &err), SS_E_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(err.message, _i == 0 ? "ImageTree" : "ImageList"));
+    ck_assert_int_eq(ss_nt_session_images(fx.nt, 0, im, 8, &n, NULL), SS_OK);
+    ck_assert_uint_eq(n, 3);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(lost_session)
+{
+    fixture fx;
+    fx_open_model(&fx, 0, SSB_NT_LOST_SESSION);
+    ck_assert_uint_eq(ss_nt_session_count(fx.nt), 3);
+    ss_nt_session s;
+    ck_assert_int_eq(ss_nt_session_at(fx.nt, 2, &s), SS_OK);
+    ck_assert_int_eq(s.status, SS_E_NOT_PRESENT);
+    ck_assert_uint_eq(s.va, fx.t.sessions[2].va);
+    ck_assert_uint_eq(s.id, SS_NT_NO_SESSION);
+    ss_error err = {0};
+    ck_assert_int_eq(ss_nt_session_find(fx.nt, 2, &s, NULL, &err), SS_E_NOT_FOUND);
+    char want[128];
+    snprintf(want, sizeof want, "no session 2 (sessions: 0, 1, (unreadable at %#llx))",
+             (unsigned long long)fx.t.sessions[2].va);
+    ck_assert_str_eq(err.message, want);
+    /* processes of the lost session keep their pointer, with no id */
+    ss_nt_process p;
+    ck_assert_int_eq(ss_nt_process_find(fx.nt, fx.t.sessions[2].members[0], &p), SS_OK);
+    ck_assert_uint_eq(p.session_va, fx.t.sessions[2].va);
+    ck_assert_uint_eq(p.session_id, SS_NT_NO_SESSION);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(wrong_profile)
+{
+    fixture fx;
+    fx_open(&fx, 0, 0, 0);
+    ss_nt_profile odd = fx.prof;
+    snprintf(odd.name, sizeof odd.name, "test-odd");
+    odd.eprocess_active_process_links += 8; /* the EPROCESS is then read 8 bytes off */
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.profile = &odd;
+    ss_error err = {0};
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_CORRUPT);
+    ck_assert_ptr_null(fx.nt);
+    ck_assert_ptr_nonnull(strstr(err.message, "profile 'test-odd' does not fit"));
+    /* a profile lacking a field the walk needs */
+    odd.eprocess_session = SS_NT_NO_FIELD;
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_UNSUPPORTED);
+    ck_assert_str_eq(err.message, "profile 'test-odd' has no offset for _EPROCESS.Session");
+    odd.version = 99;
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_INVALID_ARG);
+    o.version = 99;
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_INVALID_ARG);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(unknown_build_needs_isf)
+{
+    fixture fx;
+    fx_open(&fx, 2, 0, 0); /* build 55555 in the header */
+    ss_error err = {0};
+    ck_assert_int_eq(fx_model(&fx, NULL, &err), SS_E_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.message, "55555"));
+    ck_assert_ptr_nonnull(strstr(err.message, "--isf"));
+    fx_close(&fx);
+}
+END_TEST
+
+/* A raw image: no header. The DTB is given; the kernel is found by its PE / RSDS record. */
+START_TEST(raw_image_kernel_scan)
+{
+    fixture fx;
+    fx_open(&fx, _i, 0, 1);
+    ss_error err = {0};
+    ck_assert_int_eq(fx_model(&fx, NULL, &err), SS_E_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.message, "no Windows dump header"));
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.profile = &fx.prof;
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(err.message, "no kernel DTB"));
+    o.dtb = fx.t.system_dtb;
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(err.message, "no symbol RVA"));
+    fx.prof.sym_ps_active_process_head = fx.t.rva_ps_active_process_head;
+    fx.prof.sym_kd_debugger_data_block = fx.t.rva_kd_debugger_data_block;
+    ck_assert_msg(fx_model(&fx, &o, &err) == SS_OK, "%s", err.message);
+    ss_nt_kernel_info k;
+    ck_assert_int_eq(ss_nt_kernel(fx.nt, &k), SS_OK);
+    ck_assert_uint_eq(k.base, fx.t.kernel_base);
+    ck_assert_str_eq(k.pdb_name, "ntkrnlmp.pdb");
+    ck_assert_str_eq(k.pdb_guid, fx.t.pdb_guid);
+    ck_assert_uint_eq(k.pdb_age, fx.t.pdb_age);
+    ck_assert_uint_eq(k.kdbg, fx.t.kd_debugger_data_block);
+    ck_assert_int_eq(k.kdbg_checked, 1);
+    ck_assert_uint_eq(ss_nt_ps_active_process_head(fx.nt), fx.t.ps_active_process_head);
+    ck_assert_uint_eq(ss_nt_process_count(fx.nt), fx.t.nprocs);
+    ck_assert_uint_eq(ss_nt_session_count(fx.nt), 3);
+    fx_close(&fx);
+}
+END_TEST
+
+/* KdDebuggerDataBlock (decoded, as in a bugcheck dump) cross-checks PsActiveProcessHead. */
+START_TEST(kdbg_cross_check)
+{
+    fixture fx;
+    fx_open(&fx, 0, _i ? SSB_NT_NO_KDBG_TAG : 0, 0);
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.profile = &fx.prof;
+    o.ps_active_process_head = fx.t.ps_active_process_head + 0x10; /* disagrees with KDBG */
+    ss_error err = {0};
+    if (_i == 0) {
+        ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_CORRUPT);
+        char want[200];
+        snprintf(
+            want, sizeof want, "KdDebuggerDataBlock at %#llx says PsActiveProcessHead is %#llx, not %#llx",
+            (unsigned long long)fx.t.kd_debugger_data_block, (unsigned long long)fx.t.ps_active_process_head,
+            (unsigned long long)fx.t.ps_active_process_head + 0x10);
+        ck_assert_str_eq(err.message, want);
+    } else { /* an encoded block (no "KDBG" tag) is not used */
+        o.ps_active_process_head = 0;
+        ck_assert_msg(fx_model(&fx, &o, &err) == SS_OK, "%s", err.message);
+        ss_nt_kernel_info k;
+        ck_assert_int_eq(ss_nt_kernel(fx.nt, &k), SS_OK);
+        ck_assert_int_eq(k.kdbg_checked, 0);
+        ck_assert_uint_eq(k.kdbg, fx.t.kd_debugger_data_block);
+        ck_assert_uint_eq(ss_nt_process_count(fx.nt), fx.t.nprocs);
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+/* One image per built-in profile (x64, and PAE for the 32-bit ones): the dump header's
+   build chooses the table. */
+START_TEST(every_builtin_profile)
+{
+    size_t n = ss_nt_profile_builtin_count(), tried = 0;
+    for (size_t i = 0; i < n; i++) {
+        ss_nt_profile p;
+        ck_assert_int_eq(ss_nt_profile_builtin_at(i, &p), SS_OK);
+        ssb_nt_truth t;
+        ssb_image *img = ssb_nt_build(&p, 11 + i, 0, &t);
+        ck_assert_msg(img != NULL, "%s: the generator cannot lay it out", p.name);
+        const char *path = ss_test_path("builtin.dmp");
+        ck_assert_int_eq(ssb_nt_write_dmp(img, &t, path), 0);
+        ss_source *src = ss_check_open("dmp:", path, SS_OK);
+        ss_nt *nt = NULL;
+        ss_error err = {0};
+        ck_assert_msg(ss_nt_open(src, NULL, &nt, &err) == SS_OK, "%s: %s", p.name, err.message);
+        ck_assert_str_eq(ss_nt_get_profile(nt)->name, p.name);
+        ck_assert_uint_eq(ss_nt_process_count(nt), t.nprocs);
+        ck_assert_uint_eq(ss_nt_session_count(nt), 3);
+        for (size_t s = 0; s < 3; s++) {
+            ss_nt_session ss;
+            ck_assert_int_eq(ss_nt_session_at(nt, s, &ss), SS_OK);
+            ck_assert_msg(ss.status == SS_OK && ss.id == s && ss.va == t.sessions[s].va, "%s: session %zu",
+                          p.name, s);
+            ss_nt_process procs[8];
+            size_t np;
+            ck_assert_int_eq(ss_nt_session_processes(nt, (uint32_t)s, procs, 8, &np, &err), SS_OK);
+            ck_assert_uint_eq(np, t.sessions[s].nmembers);
+            ck_assert_uint_eq(procs[np - 1].pid, t.sessions[s].members[np - 1]);
+            ss_nt_image im[4];
+            size_t ni;
+            ss_status st = ss_nt_session_images(nt, (uint32_t)s, im, 4, &ni, &err);
+            if (p.session_images == SS_NT_IMAGES_NONE) {
+                ck_assert_int_eq(st, SS_E_UNSUPPORTED);
+                ck_assert_ptr_nonnull(strstr(err.message, "not described"));
+            } else {
+                ck_assert_msg(st == SS_OK, "%s: %s", p.name, err.message);
+                ck_assert_uint_eq(ni, 3);
+                ck_assert_uint_eq(im[1].base, t.images[1].base);
+                if (p.image_data_table_entry != SS_NT_NO_FIELD) { /* names come from the data table entry */
+                    ck_assert_str_eq(im[1].name, "win32kbase.sys");
+                    ck_assert_uint_eq(im[1].size, t.images[1].size);
+                } else {
+                    ck_assert_str_eq(im[1].name, "");
+                }
+            }
+        }
+        ss_nt_where_entry e[3];
+        ss_nt_where w;
+        ck_assert_int_eq(ss_nt_where_va(nt, t.private_va, e, 3, &w), SS_OK);
+        ck_assert_int_eq(w.region, SS_NT_REGION_SESSION);
+        ck_assert_uint_eq(e[2].pa, t.sessions[2].private_pa);
+        ck_assert_int_eq(ss_nt_where_va(nt, t.shared_va, e, 3, &w), SS_OK);
+        ck_assert_int_eq(w.shared, 1);
+        ss_nt_close(nt);
+        ss_source_close(src);
+        ssb_free(img);
+        tried++;
+    }
+    ck_assert_uint_eq(tried, n);
+}
+END_TEST
+
+/* Windows 7 x86 with PAE (the built-in 7601 32-bit layout): 4-byte pointers, per-process
+   page directories, session space from KDBG's MmSessionBase / MmSessionSize. */
+START_TEST(pae_image)
+{
+    ss_nt_profile p;
+    ck_assert_int_eq(ss_nt_profile_builtin(7601, 4, &p, NULL), SS_OK);
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(&p, 3, 0, &t);
+    ck_assert_ptr_nonnull(img);
+    ck_assert_int_eq(t.mode, SS_MODE_PAE);
+    const char *path = ss_test_path("pae.dmp");
+    ck_assert_int_eq(ssb_nt_write_dmp(img, &t, path), 0);
+    ss_source *src = ss_check_open("dmp:", path, SS_OK);
+    ss_nt *nt = NULL;
+    ss_error err = {0};
+    ck_assert_msg(ss_nt_open(src, NULL, &nt, &err) == SS_OK, "%s", err.message);
+    ck_assert_int_eq(ss_nt_mode(nt), SS_MODE_PAE);
+    check_model(nt, &t);
+    ck_assert_uint_eq(ss_nt_session_range_count(nt), 1);
+    uint64_t lo, hi;
+    ck_assert_int_eq(ss_nt_session_range_at(nt, 0, &lo, &hi), SS_OK);
+    ck_assert_uint_eq(lo, 0x90000000u);
+    ck_assert_uint_eq(hi, 0x98000000u);
+    const struct {
+        uint64_t va;
+        ss_nt_region want;
+    } cases[] = {
+        {t.kernel_va, SS_NT_REGION_KERNEL},      {t.procs[4].eprocess, SS_NT_REGION_KERNEL},
+        {t.shared_va, SS_NT_REGION_SESSION},     {t.private_va, SS_NT_REGION_SESSION},
+        {0x97ffffffu, SS_NT_REGION_SESSION},     {0x98000000u, SS_NT_REGION_KERNEL},
+        {0xc0000000u, SS_NT_REGION_SELF_MAP},    {0xc07fffffu, SS_NT_REGION_SELF_MAP},
+        {t.procs[5].user_va, SS_NT_REGION_USER}, {0x100000000ull, SS_NT_REGION_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ss_nt_region r;
+        ck_assert_int_eq(ss_nt_region_of(nt, cases[i].va, &r, NULL, NULL), SS_OK);
+        ck_assert_msg(r == cases[i].want, "%#llx: %s", (unsigned long long)cases[i].va, ss_nt_region_name(r));
+    }
+    ss_nt_where_entry e[3];
+    ss_nt_where w;
+    ck_assert_int_eq(ss_nt_where_va(nt, t.shared_va, e, 3, &w), SS_OK);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_SHARED);
+    ck_assert_uint_eq(e[1].pa, t.shared_pa);
+    ck_assert_int_eq(ss_nt_where_va(nt, t.private_va, e, 3, &w), SS_OK);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_PRIVATE);
+    for (unsigned s = 0; s < 3; s++)
+        ck_assert_uint_eq(e[s].pa, t.sessions[s].private_pa);
+    /* the PAE self-map: C0600000 + 8 * (va >> 21) is the PDE of va, under any process's root */
+    ss_space *sp = NULL;
+    ck_assert_int_eq(ss_nt_process_space(nt, t.procs[9].pid, SS_NT_ROOT_KERNEL, &sp, NULL), SS_OK);
+    uint64_t pde_va = 0xc0600000u + 8 * (t.private_va >> 21), pde, pa;
+    ck_assert_int_eq(ss_space_read(sp, pde_va, &pde, 8, NULL), SS_OK);
+    ss_xlat x;
+    ck_assert_int_eq(ss_space_walk(sp, t.private_va, &x), SS_OK);
+    ck_assert_uint_eq(pde, x.entries[1].value);
+    ck_assert_uint_eq(x.pa, t.sessions[1].private_pa);
+    ss_space_close(sp);
+    ck_assert_int_eq(ss_nt_process_space(nt, 4, SS_NT_ROOT_KERNEL, &sp, NULL), SS_OK);
+    ck_assert_int_eq(ss_translate(sp, t.private_va, &pa), SS_E_NOT_PRESENT);
+    ss_space_close(sp);
+    ss_nt_close(nt);
+    ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
+/* Random bytes over the kernel image, the pool (EPROCESS, names, links) and session data:
+   every call ends with a status, never a crash or a hang (run under ASan/UBSan too). */
+/* 32-bit with no decoded KDBG: session space is found from the page directories (the
+   mapped 2 MiB units whose PDEs are equal within a session and differ between sessions). */
+START_TEST(pae_regions_from_page_tables)
+{
+    ss_nt_profile p;
+    ck_assert_int_eq(ss_nt_profile_builtin(7601, 4, &p, NULL), SS_OK);
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(&p, 3, SSB_NT_NO_KDBG_TAG, &t);
+    ck_assert_ptr_nonnull(img);
+    const char *path = ss_test_path("pae-nokdbg.dmp");
+    ck_assert_int_eq(ssb_nt_write_dmp(img, &t, path), 0);
+    ss_source *src = ss_check_open("dmp:", path, SS_OK);
+    ss_nt *nt = NULL;
+    ss_error err = {0};
+    ck_assert_msg(ss_nt_open(src, NULL, &nt, &err) == SS_OK, "%s", err.message);
+    ss_nt_kernel_info k;
+    ss_nt_kernel(nt, &k);
+    ck_assert_int_eq(k.kdbg_checked, 0);
+    const uint64_t unit = 2u << 20;
+    uint64_t want[4] = {t.images[0].base, t.images[1].base, t.images[2].base, t.private_va};
+    ck_assert_uint_eq(ss_nt_session_range_count(nt), 4);
+    for (size_t i = 0; i < 4; i++) {
+        uint64_t lo, hi;
+        ck_assert_int_eq(ss_nt_session_range_at(nt, i, &lo, &hi), SS_OK);
+        ck_assert_uint_eq(lo, want[i] & ~(unit - 1));
+        ck_assert_uint_eq(hi, (want[i] & ~(unit - 1)) + unit);
+    }
+    ss_nt_region r;
+    ck_assert_int_eq(ss_nt_region_of(nt, t.shared_va, &r, NULL, NULL), SS_OK);
+    ck_assert_int_eq(r, SS_NT_REGION_SESSION);
+    ck_assert_int_eq(ss_nt_region_of(nt, t.kernel_va, &r, NULL, NULL), SS_OK);
+    ck_assert_int_eq(r, SS_NT_REGION_KERNEL);
+    ss_nt_close(nt);
+    ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
+START_TEST(garbage_never_crashes)
+{
+    uint64_t seed = 0x1234567 + (uint64_t)_i;
+    for (int round = 0; round < 40; round++) {
+        ss_nt_profile prof;
+        ssb_nt_test_profile(round % 3, &prof);
+        prof.sym_ps_active_process_head = 0x3000;
+        prof.sym_kd_debugger_data_block = 0x4000;
+        ssb_nt_truth t;
+        ssb_image *img = ssb_nt_build(&prof, seed, 0, &t);
+        ck_assert_ptr_nonnull(img);
+        int nbytes = 1 + (int)(ss_test_rand(&seed) % 256);
+        for (int k = 0; k < nbytes; k++) {
+            uint64_t pa = (2u << 20) + ss_test_rand(&seed) % 0x60000u; /* kernel image + pool */
+            uint8_t b = (uint8_t)ss_test_rand(&seed);
+            ssb_write(img, pa, &b, 1);
+        }
+        ss_source *src = ss_test_open_mem(img, NULL, 0, NULL, 0, NULL);
+        ck_assert_ptr_nonnull(src);
+        ss_nt_options o = SS_NT_OPTIONS_INIT;
+        o.profile = &prof;
+        o.dtb = t.system_dtb;
+        o.mode = SS_MODE_X64;
+        o.max_list = 1000;
+        ss_nt *nt = NULL;
+        ss_error err = {0};
+        ss_status st = ss_nt_open(src, &o, &nt, &err);
+        if (st != SS_OK) {
+            ck_assert_ptr_null(nt);
+            ck_assert_msg(strlen(err.message) > 10, "round %d: %s without a message", round,
+                          ss_status_name(st));
+        } else {
+            for (size_t i = 0; i < ss_nt_session_count(nt); i++) {
+                ss_nt_session s;
+                ss_nt_session_at(nt, i, &s);
+                ss_nt_process procs[4];
+                ss_nt_image im[4];
+                size_t n;
+                ss_nt_session_processes(nt, s.id, procs, 4, &n, &err);
+                ss_nt_session_images(nt, s.id, im, 4, &n, &err);
+            }
+            ss_nt_where_entry e[4];
+            ss_nt_where w;
+            ss_nt_where_va(nt, t.private_va, e, 4, &w);
+            ss_nt_close(nt);
+        }
+        ss_source_close(src);
+        ssb_free(img);
+    }
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+    ss_nt *nt = (ss_nt *)1;
+    ck_assert_int_eq(ss_nt_open(NULL, NULL, &nt, NULL), SS_E_INVALID_ARG);
+    ck_assert_ptr_null(nt);
+    ck_assert_int_eq(ss_nt_options_init(NULL, SS_NT_OPTIONS_VERSION), SS_E_INVALID_ARG);
+    ss_nt_options o;
+    ck_assert_int_eq(ss_nt_options_init(&o, 42), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_nt_options_init(&o, SS_NT_OPTIONS_VERSION), SS_OK);
+    ck_assert_uint_eq(o.version, SS_NT_OPTIONS_VERSION);
+    ck_assert_ptr_null(o.profile);
+    ck_assert_uint_eq(ss_nt_process_count(NULL), 0);
+    ck_assert_uint_eq(ss_nt_session_count(NULL), 0);
+    ss_nt_where w;
+    ck_assert_int_eq(ss_nt_where_va(NULL, 0, NULL, 0, &w), SS_E_INVALID_ARG);
+    ck_assert_str_eq(ss_nt_region_name(SS_NT_REGION_SELF_MAP), "self_map");
+    ss_nt_close(NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("nt_model");
+    TCase *tc = tcase_create("model");
+    tcase_add_loop_test(tc, processes_and_sessions, 0, 2);
+    tcase_add_loop_test(tc, isf_route_same_answers, 0, 2);
+    tcase_add_loop_test(tc, regions, 0, 2);
+    tcase_add_test(tc, session_slot_rule);
+    tcase_add_loop_test(tc, session_contexts, 0, 2);
+    tcase_add_test(tc, kva_shadow_user_dtb);
+    tcase_add_loop_test(tc, where_answers, 0, 2);
+    tcase_add_loop_test(tc, looping_active_list, 0, 2);
+    tcase_add_loop_test(tc, looping_session_list_and_images, 0, 2);
+    tcase_add_test(tc, lost_session);
+    tcase_add_test(tc, wrong_profile);
+    tcase_add_test(tc, unknown_build_needs_isf);
+    tcase_add_loop_test(tc, raw_image_kernel_scan, 0, 2);
+    tcase_add_loop_test(tc, kdbg_cross_check, 0, 2);
+    tcase_add_test(tc, every_builtin_profile);
+    tcase_add_test(tc, pae_image);
+    tcase_add_test(tc, pae_regions_from_page_tables);
+    tcase_add_loop_test(tc, garbage_never_crashes, 0, 4);
+    tcase_add_test(tc, bad_arguments);
+    suite_add_tcase(s, tc);
+    return ss_run_suite(s);
+}
