@@ -8,10 +8,10 @@
 #define SESSIONSPACE_H
 
 #include "sessionspace/common.h"
+#include "sessionspace/nt.h"
 #include "sessionspace/scan.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
-#include "sessionspace/nt.h"
 #include "sessionspace/vmi.h"
 
 #endif /* SESSIONSPACE_H */
