@@ -344,8 +344,8 @@ static ss_status vmi_factory_open(void *user, const char *rest, uint32_t flags, 
     if (s->have_lowmem && (s->lowmem == 0 || s->lowmem > GIB4 || (s->lowmem & (SS_PAGE_SIZE - 1)))) {
         unsigned long long low = s->lowmem;
         free(s);
-        return ss_fail(err, SS_E_INVALID_ARG, "vmi: lowmem=%#llx must be a whole number of pages in (0, 4 GiB]",
-                       low);
+        return ss_fail(err, SS_E_INVALID_ARG,
+                       "vmi: lowmem=%#llx must be a whole number of pages in (0, 4 GiB]", low);
     }
     vmi_ctx *v = calloc(1, sizeof *v);
     if (!v) {
