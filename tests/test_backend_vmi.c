@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -421,6 +422,49 @@ START_TEST(live_pte_rewrite)
 }
 END_TEST
 
+/* Two runs (not flat), and the PDE switched between two page tables: after a bump no
+ * cached translation, paging-structure cache entry or kept frame may answer. */
+START_TEST(live_pde_switch_runs)
+{
+    uint64_t root, pte_pa;
+    ssb_image *img = live_image(&root, &pte_pa);
+    const uint64_t pt1 = pte_pa & ~0xfffull, pt2 = 0x380000;
+    /* the PDE as the builder wrote it (intermediate entries: P | RW); rewriting it with the
+     * same value tells where it lives */
+    const uint64_t pde1 = pt1 | SSB_P | SSB_RW, pde2 = pt2 | SSB_P | SSB_RW;
+    uint64_t pde_pa = ssb_set_entry(img, root, LIVE_VA, SS_LEVEL_PDE, pde1);
+    ck_assert_uint_ne(pde_pa, 0);
+    uint64_t pte2 = NEW_PAGE | SSB_P | SSB_RW;
+    ssb_write(img, pt2 + ((LIVE_VA >> 12) & 511) * 8, &pte2, 8);
+    const char *path = ss_test_path("vmi-live-runs.ram");
+    ck_assert_int_eq(ssb_write_raw(img, path), 0);
+    ss_source *vmi = open_spec("vmi:%s,run=0:0:0x100000,run=0x100000:0x100000:0x300000", path, SS_OK);
+    const uint8_t *flat;
+    uint64_t fs;
+    ck_assert_int_eq(ss_source_mapping(vmi, &flat, &fs), SS_E_UNSUPPORTED);
+    ss_space *sp;
+    ck_assert_int_eq(ss_space_open(vmi, SS_MODE_X64, root, NULL, &sp), SS_OK);
+    for (int round = 0; round < 4; round++) {
+        bool second = round % 2;
+        put_u64(path, pde_pa, second ? pde2 : pde1);
+        ck_assert_int_eq(ss_source_bump_generation(vmi), SS_OK);
+        /* first a neighbour (a miss that fills the paging-structure cache), then the VA */
+        uint64_t pa;
+        ck_assert_int_eq(ss_translate(sp, LIVE_VA + 0x1000, &pa), SS_E_NOT_PRESENT);
+        ck_assert_uint_eq(xlat(sp, LIVE_VA + 0x20), (second ? NEW_PAGE : OLD_PAGE) + 0x20);
+        uint64_t pas[2];
+        ss_status sts[2];
+        ck_assert_int_eq(ss_translate_range(sp, LIVE_VA, 2, pas, sts, NULL), SS_OK);
+        ck_assert_uint_eq(pas[0], second ? NEW_PAGE : OLD_PAGE);
+        ck_assert_int_eq(sts[1], SS_E_NOT_PRESENT);
+    }
+    ss_space_close(sp);
+    ss_source_close(vmi);
+    unlink(path);
+    ssb_free(img);
+}
+END_TEST
+
 START_TEST(live_interval)
 {
     uint64_t root, pte_pa;
@@ -512,7 +556,8 @@ static const char REGS[] =
 
 typedef struct peer {
     int lfd;
-    int mode; /* 0 a good QMP server; 1 silent after accept; 2 garbage greeting; 3 errors on stop */
+    int mode; /* 0 a good QMP server; 1 silent after accept; 2 garbage greeting; 3 errors on stop;
+                 4 `info registers` without CR3 */
     int stops, conts;
 } peer;
 
@@ -556,6 +601,8 @@ static void *peer_main(void *arg)
                 snprintf(reply, sizeof reply, "{\"return\": {}}\r\n");
             else if (strstr(buf, "query-cpus-fast"))
                 snprintf(reply, sizeof reply, "{\"return\": [{\"cpu-index\": 0}, {\"cpu-index\": 1}]}\r\n");
+            else if (strstr(buf, "human-monitor-command") && strstr(buf, "info registers") && p->mode == 4)
+                snprintf(reply, sizeof reply, "{\"return\": \"CR0=80050033 CR2=0 CR4=6f0\\r\\n\"}\r\n");
             else if (strstr(buf, "human-monitor-command") && strstr(buf, "info registers"))
                 snprintf(reply, sizeof reply, "{\"return\": \"%s\"}\r\n", REGS);
             else if (strstr(buf, "human-monitor-command"))
@@ -674,6 +721,14 @@ START_TEST(qmp_helper)
     ck_assert_double_lt(secs, 1.2);
     stop_peer(&s, t, sock);
 
+    /* registers QEMU did not print: a clear error at open */
+    peer nr = {.mode = 4};
+    sock = start_peer(&nr, &t, "vmi-qmp4.sock");
+    snprintf(spec, sizeof spec, "vmi:%s,qmp=%s", ram, sock);
+    ck_assert_int_eq(ss_source_open(spec, &src, &err), SS_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.message, "info registers"));
+    stop_peer(&nr, t, sock);
+
     /* not QMP at all */
     peer gbg = {.mode = 2};
     sock = start_peer(&gbg, &t, "vmi-qmp2.sock");
@@ -692,6 +747,7 @@ int main(void)
     tcase_add_test(tc, layout_pc_above_4g);
     tcase_add_test(tc, bad_specs);
     tcase_add_test(tc, live_pte_rewrite);
+    tcase_add_test(tc, live_pde_switch_runs);
     tcase_add_test(tc, live_interval);
     tcase_add_test(tc, walk_above_4g);
     tcase_add_test(tc, qmp_helper);
