@@ -18,7 +18,9 @@
  *
  * Live semantics. The guest keeps running while we read. ss_source_generation() of a
  * vmi: source changes on ss_source_bump_generation(), on ss_vmi_pause() and
- * ss_vmi_resume(), and every MS milliseconds with interval=MS. Each ss_translate*()
+ * ss_vmi_resume(), and every MS milliseconds with interval=MS. A caller that watches
+ * QMP events itself (STOP, RESUME, ...) calls ss_source_bump_generation() on the ones it
+ * cares about; it is callable from any thread. Each ss_translate*()
  * call compares it with the generation its cache was filled under and drops every
  * cached translation and paging-structure entry when it moved, so no answer older than
  * the last bump is ever returned; frames are not cached for live sources at all.
