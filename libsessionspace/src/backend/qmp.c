@@ -167,6 +167,12 @@ ss_status ss_qmp_open(const char *path, int timeout_ms, ss_qmp **out, ss_error *
     }
     json_t *greeting = NULL;
     ss_status st = read_json(q, now_ms() + q->timeout_ms, &greeting, err);
+    if (st == SS_E_IO && err && strstr(err->message, "did not answer")) {
+        /* QEMU's QMP chardev serves one client; a second one is accepted and left silent */
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n,
+                 " on %s (no greeting: is another QMP client connected?)", path);
+    }
     if (st == SS_OK && !json_object_get(greeting, "QMP"))
         st = ss_fail(err, SS_E_FORMAT, "%s: no QMP greeting (not a QMP socket?)", path);
     json_decref(greeting);
