@@ -47,7 +47,7 @@ struct cli_verb {
     CLI_VERB(sprocess)                                                                                       \
     CLI_VERB(session)                                                                                        \
     CLI_VERB(ps)                                                                                             \
-    CLI_VERB(where) \
+    CLI_VERB(where)                                                                                          \
     CLI_VERB(scan)
 
 #define CLI_VERB(name) extern const cli_verb cli_verb_##name;

@@ -349,7 +349,8 @@ static int run_session(const cli_verb *self, int argc, char **argv)
             printf("  NonPageable pages   %" PRIu64 "\n", s.non_pagable_pages);
         if (s.have & SS_NT_HAVE_RESIDENT)
             printf("  Resident processes  %u\n", s.resident_process_count);
-        printf("\nImage             Base               Size\n");
+        if (shown)
+            printf("\nImage             Base               Size\n");
         for (size_t i = 0; i < shown; i++) {
             char b[24];
             cli_addr(b, sizeof b, im[i].base);

@@ -704,6 +704,38 @@ END_TEST
    every call ends with a status, never a crash or a hang (run under ASan/UBSan too). */
 /* 32-bit with no decoded KDBG: session space is found from the page directories (the
    mapped 2 MiB units whose PDEs are equal within a session and differ between sessions). */
+/* A raw PAE image: no header; the kernel (PE32, ntkrpamp.pdb) is found by scanning the kernel
+   half of the page directories, and PsActiveProcessHead is its base plus the symbol RVA. */
+START_TEST(pae_raw_kernel_scan)
+{
+    ss_nt_profile p;
+    ck_assert_int_eq(ss_nt_profile_builtin(7601, 4, &p, NULL), SS_OK);
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(&p, 3, 0, &t);
+    ck_assert_ptr_nonnull(img);
+    ss_source *src = ss_test_open_raw(img, "pae.raw");
+    ck_assert_ptr_nonnull(src);
+    p.sym_ps_active_process_head = t.rva_ps_active_process_head;
+    p.sym_kd_debugger_data_block = t.rva_kd_debugger_data_block;
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.profile = &p;
+    o.dtb = t.system_dtb;
+    o.mode = SS_MODE_PAE;
+    ss_nt *nt = NULL;
+    ss_error err = {0};
+    ck_assert_msg(ss_nt_open(src, &o, &nt, &err) == SS_OK, "%s", err.message);
+    ss_nt_kernel_info k;
+    ck_assert_int_eq(ss_nt_kernel(nt, &k), SS_OK);
+    ck_assert_uint_eq(k.base, t.kernel_base);
+    ck_assert_str_eq(k.pdb_name, "ntkrpamp.pdb");
+    ck_assert_str_eq(k.pdb_guid, t.pdb_guid);
+    check_model(nt, &t);
+    ss_nt_close(nt);
+    ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
 START_TEST(pae_regions_from_page_tables)
 {
     ss_nt_profile p;
@@ -833,6 +865,7 @@ int main(void)
     tcase_add_test(tc, every_builtin_profile);
     tcase_add_test(tc, pae_image);
     tcase_add_test(tc, pae_regions_from_page_tables);
+    tcase_add_test(tc, pae_raw_kernel_scan);
     tcase_add_loop_test(tc, garbage_never_crashes, 0, 4);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);

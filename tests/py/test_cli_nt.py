@@ -182,3 +182,24 @@ class WindowsImage(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PaeImage(unittest.TestCase):
+    """Windows 7 x86 (built-in 32-bit layout, build 7601) as a PAE image in a 32-bit dump."""
+
+    def test_sessions_and_where(self):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR")) as d:
+            dump, raw, txt = (os.path.join(d, n) for n in ("p.dmp", "p.raw", "p.txt"))
+            subprocess.run([MKIMAGE, "--windows", "7601-x86", "--dmp", dump, raw, txt], check=True)
+            t = read_truth(txt)
+            r = run("sessions", dump, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual([(s["id"], s["session_space"]) for s in json.loads(r.stdout)],
+                             [(int(s[0]), s[1]) for s in t["session"]])
+            r = run("where", dump, t["private_va"], "--json")
+            w = json.loads(r.stdout)
+            self.assertEqual((w["region"], w["shared"]), ("session", False))
+            self.assertEqual([s["pa"] for s in w["sessions"]], [s[2] for s in t["session"]])
+            r = run("ps", dump, "--json")
+            self.assertEqual([(p["pid"], p["name"], p["dtb"]) for p in json.loads(r.stdout)],
+                             [(int(p[0]), p[1], p[3]) for p in t["process"]])

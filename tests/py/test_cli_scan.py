@@ -13,6 +13,7 @@ import unittest
 
 CLI = os.environ.get("SS_CLI", "sessionspace")
 MKSCAN = os.environ.get("SS_MKSCAN", "ss-mkscan")
+MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
 
 
 def run(*args):
@@ -143,6 +144,39 @@ class ScanVerb(unittest.TestCase):
         r = run("scan", os.path.join(self.tmp.name, "missing.raw"))
         self.assertEqual(r.returncode, 3)
         self.assertIn("not_found", r.stderr)
+
+
+class WindowsLikeImage(unittest.TestCase):
+    """The header-less raw image of `ss-mkimage --windows`: no profile, no DTB given."""
+
+    def test_scan_finds_the_processes_and_their_sessions(self):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR")) as d:
+            raw, txt = os.path.join(d, "w.raw"), os.path.join(d, "w.txt")
+            subprocess.run([MKIMAGE, "--windows", "test-odd", raw, txt], check=True, capture_output=True)
+            procs, t = {}, {}
+            with open(txt) as f:
+                for line in f:
+                    k, *v = line.split()
+                    if k == "process":  # pid name eprocess dtb session
+                        procs[int(v[3], 16)] = int(v[4])
+                    else:
+                        t[k] = v[0]
+            # the generator maps two kernel-global slots (real Windows: a dozen or more)
+            r = run("scan", raw, "--json", "--min-kernel", "2")
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            doc = json.loads(r.stdout)
+            found = {int(x["dtb"], 16): x["cluster"] for x in doc["dtbs"]}
+            self.assertEqual(set(found), set(procs))
+            self.assertEqual({x["self_map_slot"] for x in doc["dtbs"]}, {int(t["self_map_slot"], 16)})
+            self.assertEqual(doc["slots"]["session"], [int(t["session_slot"], 16)])
+            for dtb, session in procs.items():
+                self.assertEqual(found[dtb] == 0, session < 0)
+                for other, s2 in procs.items():
+                    if session >= 0 and s2 >= 0:
+                        self.assertEqual(found[dtb] == found[other], session == s2)
+            self.assertEqual(len(doc["clusters"]), 1 + len({s for s in procs.values() if s >= 0}))
+            # with the default threshold (6 kernel entries, as on real Windows) nothing qualifies
+            self.assertEqual(run("scan", raw, "--json").returncode, 1)
 
 
 if __name__ == "__main__":

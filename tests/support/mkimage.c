@@ -46,7 +46,8 @@ static void fill_text(ssb_image *img, uint64_t pa, const char *text)
 /*
  * --windows PROFILE: the Windows-like image of tests/support/ntimage.h (processes,
  * sessions 0-2, session space, kernel PE, KDBG) for a test layout ("test-tree",
- * "test-list", "test-odd") or a build number's built-in x64 layout ("17763");
+ * "test-list", "test-odd") or a build number's built-in x64 layout ("17763"), or its
+ * 32-bit layout as a PAE image ("7601-x86");
  * OUT.txt receives its ground truth; --isf writes the layout as an ISF symbol file.
  */
 static int windows_image(int argc, char **argv)
@@ -69,9 +70,11 @@ static int windows_image(int argc, char **argv)
             break;
     }
     if (!profile || argc - i < 1 || argc - i > 2) {
-        fprintf(stderr, "usage: ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] "
-                        "OUT.raw [OUT.txt]\n"
-                        "profiles: test-tree test-list test-odd, or a build number (built-in layout)\n");
+        fprintf(stderr,
+                "usage: ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] "
+                "OUT.raw [OUT.txt]\n"
+                "profiles: test-tree test-list test-odd, or a build number (built-in layout; BUILD-x86\n"
+                "for the 32-bit one, written as a PAE image)\n");
         return 2;
     }
     ss_nt_profile p;
@@ -81,9 +84,10 @@ static int windows_image(int argc, char **argv)
                                                       : -1;
     char *end;
     unsigned long build = strtoul(profile, &end, 10);
-    if (variant < 0 && *end == 0 && build > 0) { /* a build number: its built-in x64 layout */
+    int x86 = strcmp(end, "-x86") == 0;                   /* "7601-x86": the 32-bit layout, a PAE image */
+    if (variant < 0 && (*end == 0 || x86) && build > 0) { /* a build number: its built-in layout */
         ss_error err = {0};
-        if (ss_nt_profile_builtin((uint32_t)build, 8, &p, &err) != SS_OK) {
+        if (ss_nt_profile_builtin((uint32_t)build, x86 ? 4 : 8, &p, &err) != SS_OK) {
             fprintf(stderr, "ss-mkimage: %s\n", err.message);
             return 2;
         }

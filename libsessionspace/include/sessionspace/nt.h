@@ -66,11 +66,14 @@ ss_status ss_nt_options_init(ss_nt_options *o, unsigned version);
  * The source must outlive the model. On failure *out is NULL and err says why.
  * Errors: SS_E_INVALID_ARG (NULL, a bad options version, a profile with another
  * version or pointer size), SS_E_UNSUPPORTED (no profile for the build: the message
- * names the build and says to pass an ISF with --isf / isf_path; an x86 source),
- * SS_E_NOT_FOUND (no DTB, no PsActiveProcessHead and no kernel image found; an ISF
- * whose PDB GUID / age does not match the kernel image found), the errors of
- * ss_nt_profile_from_isf and ss_space_open, SS_E_CORRUPT (PsActiveProcessHead
- * unreadable, KDBG cross-check disagrees), SS_E_NOMEM.
+ * names the build and says to pass an ISF with --isf / isf_path; a profile lacking a
+ * field the walks need, named; an LA57 source with no header), SS_E_NOT_FOUND (no DTB, no
+ * PsActiveProcessHead and no kernel image found; an ISF whose PDB GUID / age does not
+ * match the kernel image found), the errors of ss_nt_profile_from_isf and
+ * ss_space_open, SS_E_CORRUPT (PsActiveProcessHead unreadable; the KDBG cross-check
+ * disagrees; the first process does not look like one — a PID that is not a multiple
+ * of 4, a DTB outside the source, an unprintable name: a profile that does not fit this
+ * kernel, named in the message), SS_E_NOMEM.
  */
 ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_error *err);
 
@@ -102,8 +105,9 @@ ss_status ss_nt_kernel(const ss_nt *nt, ss_nt_kernel_info *out);
  * page tables, never by probing 2^47 addresses) and, in 4 KiB-mapped regions, every
  * 64 KiB-aligned mapped page, is checked for an MZ/PE header whose CodeView RSDS
  * debug record names a kernel PDB (ntkrnlmp.pdb, ntoskrnl.pdb, ntkrnlpa.pdb,
- * ntkrpamp.pdb). x64 only. Errors: SS_E_INVALID_ARG, SS_E_UNSUPPORTED (not x64),
- * SS_E_NOT_FOUND (no kernel image found).
+ * ntkrpamp.pdb). x64, PAE and x86 (the kernel half 80000000-FFFFFFFF: 2 / 4 MiB
+ * large pages, and 64 KiB-aligned pages of page tables). Errors: SS_E_INVALID_ARG,
+ * SS_E_UNSUPPORTED (LA57), SS_E_NOT_FOUND (no kernel image found).
  */
 ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *err);
 

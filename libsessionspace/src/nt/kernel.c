@@ -1,7 +1,8 @@
 /*
  * nt/kernel.c — finding the kernel image with no dump header: candidate bases in the
  * kernel half are found by walking the DTB's own page tables (present PML4E -> PDPTE
- * -> PDE; 2 MiB-aligned bases, and 64 KiB-aligned pages of 4 KiB-mapped regions),
+ * -> PDE; 2 MiB-aligned bases, and 64 KiB-aligned pages of 4 KiB-mapped regions; on
+ * 32-bit paging the page directories of 80000000-FFFFFFFF),
  * each checked for an MZ / PE header whose debug directory holds a CodeView RSDS
  * record (CV_INFO_PDB70: "RSDS", GUID, Age, PDB file name) naming a kernel PDB.
  * Layouts: Microsoft PE/COFF specification, "MS-DOS stub", "Optional Header Data
@@ -96,12 +97,71 @@ static int check_image(ss_space *sp, uint64_t base, ss_nt_kernel_info *out)
     return 0;
 }
 
+/* 32-bit paging: the kernel half (80000000-FFFFFFFF) through PAE's page directories 2
+   and 3 (8-byte entries, 2 MiB large pages) or x86's PDEs 512-1023 (4-byte, 4 MiB). */
+static ss_status find_kernel_32(ss_space *space, ss_nt_kernel_info *out, ss_error *err)
+{
+    ss_source *src = ss_space_source(space);
+    int pae = ss_space_mode(space) == SS_MODE_PAE;
+    uint64_t dtb = ss_space_dtb(space);
+    unsigned esz = pae ? 8 : 4, per = pae ? 512 : 1024, shift = pae ? 21 : 22;
+    uint64_t pds[2], bases[2]; /* page directories and the VA each starts at */
+    unsigned npd = 0;
+    if (pae) {
+        uint64_t pdpte[4];
+        if (ss_source_read(src, dtb & ~0x1full, pdpte, sizeof pdpte, NULL) != SS_OK)
+            return ss_ntm_fail(err, SS_E_NOT_FOUND, "cannot read the PDPT at %#llx", (unsigned long long)dtb);
+        for (unsigned k = 2; k < 4; k++)
+            if (pdpte[k] & 1) {
+                bases[npd] = (uint64_t)k << 30;
+                pds[npd++] = pdpte[k] & FRAME_MASK;
+            }
+    } else {
+        bases[npd] = 0;
+        pds[npd++] = dtb & 0xfffff000u;
+    }
+    for (unsigned d = 0; d < npd; d++) {
+        uint8_t pd[4096];
+        if (ss_source_read(src, pds[d], pd, sizeof pd, NULL) != SS_OK)
+            continue;
+        for (unsigned i = pae ? 0 : 512; i < per; i++) {
+            uint64_t e = 0;
+            memcpy(&e, pd + i * esz, esz);
+            if (!(e & 1))
+                continue;
+            uint64_t va = bases[d] + ((uint64_t)i << shift);
+            if (e & 0x80) {
+                if (check_image(space, va, out))
+                    return SS_OK;
+                continue;
+            }
+            uint8_t pt[4096];
+            uint64_t ptpa = pae ? e & FRAME_MASK : e & 0xfffff000u;
+            if (ss_source_read(src, ptpa, pt, sizeof pt, NULL) != SS_OK)
+                continue;
+            for (unsigned j = 0; j < per; j += 16) {
+                uint64_t pte = 0;
+                memcpy(&pte, pt + j * esz, esz);
+                if ((pte & 1) && check_image(space, va + ((uint64_t)j << 12), out))
+                    return SS_OK;
+            }
+        }
+    }
+    return ss_ntm_fail(
+        err, SS_E_NOT_FOUND,
+        "no kernel image (MZ/PE with a CodeView record naming a kernel PDB) in the kernel half of "
+        "DTB %#llx",
+        (unsigned long long)dtb);
+}
+
 ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *err)
 {
     if (!space || !out)
         return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_find_kernel: NULL argument");
+    if (ss_space_mode(space) == SS_MODE_PAE || ss_space_mode(space) == SS_MODE_X86)
+        return find_kernel_32(space, out, err);
     if (ss_space_mode(space) != SS_MODE_X64)
-        return ss_ntm_fail(err, SS_E_UNSUPPORTED, "the kernel image scan supports x64 page tables only");
+        return ss_ntm_fail(err, SS_E_UNSUPPORTED, "the kernel image scan does not support 5-level paging");
     ss_source *src = ss_space_source(space);
     uint64_t dtb = ss_space_dtb(space) & FRAME_MASK;
     uint64_t pml4[512];
