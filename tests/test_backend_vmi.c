@@ -303,6 +303,23 @@ START_TEST(bad_specs)
     open_spec("vmi:%s,run=0xfffffffffffff000:0:0x2000", path, SS_E_INVALID_ARG);    /* wraps */
     open_spec("vmi:%s,interval=0", path, SS_E_INVALID_ARG);
     open_spec("vmi:%s,qmp=/nonexistent/ss-qmp.sock", path, SS_E_NOT_FOUND);
+    /* options reach the factories: pread mode is for files that may shrink, not live RAM */
+    ss_open_options o = SS_OPEN_OPTIONS_INIT;
+    o.flags = SS_OPEN_PREAD;
+    char spec[700];
+    ss_source *p = (ss_source *)1;
+    ss_error perr;
+    snprintf(spec, sizeof spec, "vmi:%s", path);
+    ck_assert_int_eq(ss_source_open_ex(spec, &o, &p, &perr), SS_E_UNSUPPORTED);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(perr.message, "SS_OPEN_PREAD"));
+    snprintf(spec, sizeof spec, "raw:%s", path);
+    ck_assert_int_eq(ss_source_open_ex(spec, &o, &p, &perr), SS_OK);
+    const uint8_t *pg = NULL;
+    ck_assert_int_eq(ss_source_page(p, 0, &pg), SS_E_UNSUPPORTED); /* pread mode: no pointers */
+    ss_source_close(p);
+    ck_assert_int_eq(ss_registry_open(NULL, spec, SS_OPEN_PREAD, &p, &perr), SS_OK);
+    ss_source_close(p);
     /* ss_vmi_* on sources that are not vmi: with QMP */
     ss_source *src = open_spec("vmi:%s", path, SS_OK);
     ss_error err;

@@ -163,7 +163,8 @@ ss_status ss_space_options_init(ss_space_options *opts, unsigned version);
  * library, dtb above 32 bits in a 32-bit mode, opts->cache_entries above 2^28),
  * SS_E_RESERVED_BIT (4/5-level: dtb sets CR3 bits 62:52, reserved in SDM Vol. 3A
  * table 4-12 — LAM's bits 62:61 are not modelled),
- * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NOMEM.
+ * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NO_PHYS_MEMORY
+ * (the source is a header-only or triage dump: it holds no page tables), SS_E_NOMEM.
  */
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
                         ss_space **out);

@@ -332,7 +332,12 @@ static ss_status vmi_factory_open(void *user, const char *rest, uint32_t flags, 
                                   ss_error *err)
 {
     (void)user;
-    (void)flags;
+    /* Reads, walks and zero-copy pages all go through the shared mapping: that is what
+     * makes the guest's stores visible. QEMU does not shrink the file while it runs. */
+    if (flags & SS_OPEN_PREAD)
+        return ss_fail(
+            err, SS_E_UNSUPPORTED,
+            "vmi: SS_OPEN_PREAD is not supported (a live RAM file is read through its shared mapping)");
     vmi_spec *s = malloc(sizeof *s);
     if (!s)
         return ss_fail(err, SS_E_NOMEM, "out of memory");
@@ -352,7 +357,7 @@ static ss_status vmi_factory_open(void *user, const char *rest, uint32_t flags, 
         free(s);
         return ss_fail(err, SS_E_NOMEM, "out of memory");
     }
-    if ((st = ss_file_map(s->path, &v->file, err)) != SS_OK) {
+    if ((st = ss_file_map(s->path, 0, &v->file, err)) != SS_OK) {
         free(v);
         free(s);
         return st;

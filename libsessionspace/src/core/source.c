@@ -13,10 +13,11 @@ static const ss_file_backend *const file_backends[] = {
 #define N_FILE_BACKENDS (sizeof file_backends / sizeof file_backends[0])
 
 /* Maps path and opens it with be (NULL: the first backend whose probe accepts it). */
-static ss_status open_file(const ss_file_backend *be, const char *path, ss_source **out, ss_error *err)
+static ss_status open_file(const ss_file_backend *be, const char *path, uint32_t flags, ss_source **out,
+                           ss_error *err)
 {
     ss_file file;
-    ss_status st = ss_file_map(path, &file, err);
+    ss_status st = ss_file_map(path, flags, &file, err);
     if (st != SS_OK)
         return st;
     for (size_t i = 0; !be && i < N_FILE_BACKENDS; i++)
@@ -42,8 +43,7 @@ static ss_status open_file(const ss_file_backend *be, const char *path, ss_sourc
 static ss_status file_factory_open(void *user, const char *rest, uint32_t flags, ss_source **out,
                                    ss_error *err)
 {
-    (void)flags;
-    return open_file(user, rest, out, err);
+    return open_file(user, rest, flags, out, err);
 }
 
 #define FILE_FACTORY(pfx, text, be)                                                                          \
@@ -193,7 +193,22 @@ const ss_backend_factory *ss_registry_at(const ss_registry *reg, size_t i)
 
 ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
 {
-    return ss_registry_open(NULL, spec, 0, out, err);
+    return ss_source_open_ex(spec, NULL, out, err);
+}
+
+ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_source **out, ss_error *err)
+{
+    if (out)
+        *out = NULL;
+    uint32_t flags = 0;
+    if (opts) {
+        if (opts->version == 0 || opts->version > SS_OPEN_OPTIONS_VERSION)
+            return ss_fail(err, SS_E_INVALID_ARG,
+                           "ss_open_options version %u not supported (this library: %u)", opts->version,
+                           SS_OPEN_OPTIONS_VERSION);
+        flags = opts->flags; /* version 1 has only flags */
+    }
+    return ss_registry_open(NULL, spec, flags, out, err);
 }
 
 ss_status ss_registry_open(const ss_registry *reg, const char *spec, uint32_t flags, ss_source **out,
@@ -205,8 +220,9 @@ ss_status ss_registry_open(const ss_registry *reg, const char *spec, uint32_t fl
         return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: NULL %s", spec ? "out" : "spec");
     if (!*spec)
         return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: empty source spec");
-    if (flags)
-        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: unknown flags %#x", (unsigned)flags);
+    if (flags & ~(uint32_t)SS_OPEN_PREAD)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_open_options: unknown flags %#x",
+                       (unsigned)(flags & ~(uint32_t)SS_OPEN_PREAD));
 
     const char *colon = strchr(spec, ':');
     if (colon && colon != spec) {
@@ -233,11 +249,14 @@ ss_status ss_registry_open(const ss_registry *reg, const char *spec, uint32_t fl
                     break;
                 used += (size_t)w;
             }
-            return ss_fail(err, SS_E_UNSUPPORTED, "%s: unknown source type '%.*s' (known: %s)", spec,
-                           (int)(colon - spec), spec, known);
+            char shown[SS_SHORT_PATH];
+            ss_short_path(shown, sizeof shown, spec);
+            int plen = (int)(colon - spec) < 24 ? (int)(colon - spec) : 24;
+            return ss_fail(err, SS_E_UNSUPPORTED, "%s: unknown source type '%.*s' (known: %s)", shown, plen,
+                           spec, known);
         }
     }
-    return open_file(NULL, spec, out, err);
+    return open_file(NULL, spec, flags, out, err);
 }
 
 ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format, ss_source **out,

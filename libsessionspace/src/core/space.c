@@ -46,6 +46,9 @@ ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_spa
     /* documented as invalid whether or not the cache is used */
     if (o.cache_entries > (1u << 28))
         return SS_E_INVALID_ARG;
+    uint8_t probe;
+    if (src->nranges == 0 && ss_source_read(src, 0, &probe, 1, NULL) == SS_E_NO_PHYS_MEMORY)
+        return SS_E_NO_PHYS_MEMORY; /* a header-only or triage dump: no page table to walk */
     if (mode == SS_MODE_AUTO) {
         ss_status st = ss_source_paging(src, &mode, NULL);
         if (st != SS_OK)
