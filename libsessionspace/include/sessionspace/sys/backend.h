@@ -27,7 +27,8 @@
  *     ss_registry *reg;  ss_registry_new(&reg);  ss_registry_register(reg, &f);
  *     ss_registry_open(reg, "mydbg:session=3", 0, &src, &err);
  *
- * ss_source_open(spec) is ss_registry_open(NULL, spec, 0): the built-ins only.
+ * ss_source_open(spec) is ss_registry_open(NULL, spec, 0) and ss_source_open_ex(spec,
+ * opts) is ss_registry_open(NULL, spec, opts->flags): the built-ins only.
  * Built-in backends register the same way: one ss_backend_factory each, listed in
  * the const table of src/core/source.c.
  */
@@ -152,7 +153,8 @@ typedef struct ss_backend_factory {
 
     /*
      * Required. Opens the source named by rest (the spec after "prefix:", never NULL,
-     * possibly empty). flags are SS_OPEN_* bits (none defined yet: 0). On success
+     * possibly empty). flags are SS_OPEN_* bits (SS_OPEN_PREAD; a factory that cannot
+     * honour one fails with SS_E_UNSUPPORTED rather than ignore it). On success
      * stores a new source in *out (usually built with ss_source_from_backend()); on
      * failure leaves *out NULL and returns a status with a message in err (err may
      * be NULL).
@@ -211,7 +213,8 @@ size_t ss_registry_count(const ss_registry *reg);
 const ss_backend_factory *ss_registry_at(const ss_registry *reg, size_t i);
 
 /*
- * Opens spec through reg (NULL: built-ins only, as ss_source_open()). "PREFIX:REST"
+ * Opens spec through reg (NULL: built-ins only, as ss_source_open()) with flags
+ * SS_OPEN_* (as ss_open_options.flags). "PREFIX:REST"
  * goes to PREFIX's factory; a spec without a known prefix whose colon follows a '/'
  * (or with no colon) is a file path, sniffed by magic as ss_source_open() says.
  * Errors: SS_E_UNSUPPORTED (an unknown "word:" prefix, naming the known ones),
