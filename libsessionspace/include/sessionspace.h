@@ -14,5 +14,6 @@
 #include "sessionspace/scan.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
+#include "sessionspace/vmi.h"
 
 #endif /* SESSIONSPACE_H */
