@@ -7,11 +7,14 @@
 #ifndef SESSIONSPACE_H
 #define SESSIONSPACE_H
 
+#include "sessionspace/callback.h"
 #include "sessionspace/common.h"
+#include "sessionspace/disasm.h"
 #include "sessionspace/kd.h"
 #include "sessionspace/nt.h"
 #include "sessionspace/scan.h"
 #include "sessionspace/source.h"
 #include "sessionspace/space.h"
+#include "sessionspace/vmi.h"
 
 #endif /* SESSIONSPACE_H */

@@ -31,7 +31,8 @@ typedef enum ss_format {
     SS_FORMAT_KDUMP = 5,       /* kdump-compressed (diskdump) or flattened makedumpfile */
     SS_FORMAT_LIME = 6,        /* LiME range file */
     SS_FORMAT_CUSTOM = 7,      /* a caller-supplied backend (sessionspace/sys/backend.h) */
-    SS_FORMAT_KD = 9           /* a live guest through a gdbstub (kd:tcp:HOST:PORT); 8 is vmi */
+    SS_FORMAT_VMI = 8,         /* a running QEMU/KVM guest's shared RAM file (vmi:) */
+    SS_FORMAT_KD = 9           /* a live guest through a gdbstub (kd:tcp:HOST:PORT) */
 } ss_format;
 
 /*
@@ -52,8 +53,13 @@ typedef enum ss_mode {
  *
  * spec is "PATH" (format sniffed from the file's magic; a file with no known magic
  * is opened as raw) or "FORMAT:PATH" to force one: "raw:", "dmp:", "elf:",
- * "kdump:", "lime:". On failure *out is set to NULL and, when err is not NULL, it
- * receives the status and a message naming the file and what is wrong.
+ * "kdump:", "lime:"; "vmi:PATH[,OPTIONS]" opens a running guest's RAM file
+ * (sessionspace/vmi.h). Prefixes come from a const table of factories; a caller
+ * with prefixes of its own opens through ss_registry_open() (sessionspace/sys/backend.h).
+ * Files are taken as fixed: a file another process writes (a running guest's RAM)
+ * opened as raw: serves cached translations that never change (use vmi:).
+ * On failure *out is set to NULL and, when err is not NULL, it receives the
+ * status and a message naming the file and what is wrong.
  *
  * The path must be a regular file or a block device: a FIFO, socket or character
  * device is refused (SS_E_UNSUPPORTED) without blocking, a directory with SS_E_IS_DIR.
@@ -152,9 +158,19 @@ uint64_t ss_source_max_pa(const ss_source *src);
 
 /*
  * A counter that changes whenever a live source's contents may have changed
- * (always 0 for files). Caches compare it to decide whether to flush.
+ * (always 0 for files). Caches compare it to decide whether to flush: every
+ * ss_translate*() call on a live source reads it first, so no cached answer of an
+ * older generation is ever returned (see "Live sources" below).
  */
 uint64_t ss_source_generation(ss_source *src);
+
+/*
+ * Says "the live contents may have changed": increments the generation, so every
+ * space over src drops its caches at its next call. Callable from any thread.
+ * Errors: SS_E_INVALID_ARG (NULL), SS_E_UNSUPPORTED (a source without generations:
+ * files, which the library takes as fixed).
+ */
+ss_status ss_source_bump_generation(ss_source *src);
 
 /* Flags of ss_dump_info.flags telling which fields the source filled in. */
 #define SS_INFO_WINDOWS_HEADER 0x1u /* the fields from a Windows crash-dump header */

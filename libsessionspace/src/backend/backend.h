@@ -14,6 +14,7 @@
 #define SS_BACKEND_BACKEND_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -55,7 +56,19 @@ struct ss_source {
     /* When the backend is one flat mapping of [0, flat_size): walks read from it. */
     const uint8_t *flat;
     uint64_t flat_size;
+    /* ss_source_bump_generation() calls, added to the backend's generation() (live
+     * sources only). Atomic: a bump may come from another thread than the readers. */
+    atomic_uint_fast64_t bumps;
 };
+
+/* The source's generation: the backend's generation() plus the explicit bumps; 0 for
+ * sources without generation() (their contents never change). */
+static inline uint64_t ss_source_gen(ss_source *src)
+{
+    if (!src->ops->generation)
+        return 0;
+    return src->ops->generation(src->ctx) + (uint64_t)atomic_load_explicit(&src->bumps, memory_order_acquire);
+}
 
 /*
  * Binary search over sorted, non-overlapping runs whose structs begin with
@@ -209,7 +222,9 @@ extern const ss_file_backend ss_elf_backend;
 extern const ss_file_backend ss_kdump_backend;
 extern const ss_file_backend ss_lime_backend;
 
-/* kd: opens "tcp:HOST:PORT[,OPTION...]" (the spec after "kd:"), see sessionspace/kd.h. */
-ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err);
+/* Built-in backends that are not files sniffed by magic: one factory each (listed in
+ * the const prefix table of core/source.c). */
+extern const ss_backend_factory ss_vmi_factory;
+extern const ss_backend_factory ss_kd_factory;
 
 #endif /* SS_BACKEND_BACKEND_H */

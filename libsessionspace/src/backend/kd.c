@@ -59,6 +59,7 @@ typedef struct kd_ctx {
     size_t inflight;    /* requests sent and not yet answered (pipelined reads) */
     bool multiprocess;  /* both sides said multiprocess+: thread ids are pPID.TID */
     _Atomic uint64_t gen;
+    ss_source *src; /* the source wrapping this context: its explicit bumps count too */
     unsigned long long round_trips;
     char where[128]; /* "HOST:PORT" for messages */
     char host[256], port[16];
@@ -654,6 +655,13 @@ static ss_status kd_handshake(kd_ctx *k)
 
 /* ---- memory ------------------------------------------------------------------------ */
 
+/* The generation the page cache is keyed by: the halts and continues, plus the caller's
+ * ss_source_bump_generation() (so a bump drops this cache too, as the space caches). */
+static uint64_t cache_gen(const kd_ctx *k)
+{
+    return k->src ? ss_source_gen(k->src) : atomic_load(&k->gen);
+}
+
 static size_t slot_of(uint64_t pfn)
 {
     return (size_t)(pfn & (KD_CACHE_SLOTS - 1));
@@ -662,7 +670,7 @@ static size_t slot_of(uint64_t pfn)
 /* Fetches n consecutive pages from pfn into their cache slots; res[i] is each page's status. */
 static ss_status fetch_pages(kd_ctx *k, uint64_t pfn, size_t n, ss_status *res)
 {
-    uint64_t gen = atomic_load(&k->gen);
+    uint64_t gen = cache_gen(k);
     for (;;) {
         size_t per = SS_PAGE_SIZE / k->chunk, total = n * per, sent = 0, got = 0;
         /* Pipelined even with acks on: the reader of QEMU's gdbstub handles one packet after
@@ -729,7 +737,7 @@ static ss_status fetch_pages(kd_ctx *k, uint64_t pfn, size_t n, ss_status *res)
 static bool cached(const kd_ctx *k, uint64_t pfn)
 {
     size_t s = slot_of(pfn);
-    return k->tag[s] == pfn + 1 && k->tag_gen[s] == atomic_load(&k->gen);
+    return k->tag[s] == pfn + 1 && k->tag_gen[s] == cache_gen(k);
 }
 
 static ss_status usable(kd_ctx *k)
@@ -1109,9 +1117,12 @@ static const ss_backend_ops kd_ops = {
     .close = kd_close,
 };
 
-ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err)
+static ss_status kd_open(void *user, const char *spec, uint32_t flags, ss_source **out, ss_error *err)
 {
+    (void)user;
     *out = NULL;
+    if (flags & SS_OPEN_PREAD)
+        return ss_fail(err, SS_E_UNSUPPORTED, "kd: SS_OPEN_PREAD does not apply (a stub is not a file)");
     kd_ctx *k = calloc(1, sizeof *k);
     if (!k)
         return ss_fail(err, SS_E_NOMEM, "out of memory");
@@ -1138,6 +1149,8 @@ ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err)
         ss_fail(err, st, "%s", k->err);
     if (st == SS_OK)
         st = ss_source_from_backend(&kd_ops, k, SS_FORMAT_KD, out, err);
+    if (st == SS_OK)
+        k->src = *out;
     if (st != SS_OK) {
         /* Connecting stopped the guest (QEMU): give it back as it was, unless told not to. */
         if (k->fd >= 0 && !k->broken && k->resume_on_close)
@@ -1146,3 +1159,10 @@ ss_status ss_kd_open(const char *spec, ss_source **out, ss_error *err)
     }
     return st;
 }
+
+const ss_backend_factory ss_kd_factory = {
+    .version = SS_BACKEND_FACTORY_VERSION,
+    .prefix = "kd",
+    .summary = "live guest through its gdbstub (kd:tcp:HOST:PORT[,timeout=MS,onclose=resume|stay,maxpa=N])",
+    .open = kd_open,
+};

@@ -19,10 +19,12 @@
  * may go away) and SS_E_NONCANONICAL (decided without reading) are never cached.
  *
  * Invalidation. The whole cache (and the paging-structure cache) is dropped when
- * the source's generation() changes — checked on every call when the backend has
- * one — and by ss_space_flush(). A DTB change selects another root id, so answers
- * of one root never answer for another; the paging-structure cache, which holds
- * frames of the current root only, is cleared when the root changes.
+ * the source's generation (the backend's generation() plus the source's
+ * ss_source_bump_generation() count: ss_source_gen()) changes — checked on every
+ * call when the backend has a generation() — and by ss_space_flush(). A DTB change
+ * selects another root id, so answers of one root never answer for another; the
+ * paging-structure cache, which holds frames of the current root only, is cleared
+ * when the root changes.
  *
  * Threads. A cache belongs to its ss_space and is used without locks: one space
  * (or one space per thread) at a time. Sources are shared read-only; a live
@@ -95,7 +97,7 @@ ss_status ss_tcache_new(const ss_walker *w, ss_source *src, uint64_t root, uint3
     c->src = src;
     c->gen_fn = src->ops->generation;
     c->gen_ctx = src->ctx;
-    c->generation = c->gen_fn ? c->gen_fn(c->gen_ctx) : 0;
+    c->generation = ss_source_gen(src);
     ss_pwc_clear(&c->pwc);
     tc_select_root(c, root);
     *out = c;
@@ -122,7 +124,7 @@ void ss_tcache_set_root(ss_tcache *c, uint64_t root)
 void ss_tcache_sync(ss_tcache *c)
 {
     if (c->gen_fn) {
-        uint64_t g = c->gen_fn(c->gen_ctx);
+        uint64_t g = ss_source_gen(c->src);
         if (SS_UNLIKELY(g != c->generation)) {
             tc_clear(c);
             c->generation = g;

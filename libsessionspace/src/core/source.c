@@ -1,77 +1,25 @@
-/* Memory sources: opening by spec, and the checks every backend gets for free. */
+/* Memory sources: opening by spec (the prefix registry), and the checks every backend gets for free. */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../backend/backend.h"
 
-/* Probing order: specific magics first; raw accepts anything and comes last. */
+/* Probing order for a path without a prefix: specific magics first; raw accepts
+ * anything and comes last. */
 static const ss_file_backend *const file_backends[] = {
     &ss_crashdump_backend, &ss_elf_backend, &ss_kdump_backend, &ss_lime_backend, &ss_raw_backend,
 };
 #define N_FILE_BACKENDS (sizeof file_backends / sizeof file_backends[0])
 
-static const ss_file_backend *backend_by_prefix(const char *spec, size_t len)
+/* Maps path and opens it with be (NULL: the first backend whose probe accepts it). */
+static ss_status open_file(const ss_file_backend *be, const char *path, uint32_t flags, ss_source **out,
+                           ss_error *err)
 {
-    for (size_t i = 0; i < N_FILE_BACKENDS; i++) {
-        const char *p = file_backends[i]->prefix;
-        if (strlen(p) == len && memcmp(p, spec, len) == 0)
-            return file_backends[i];
-    }
-    return NULL;
-}
-
-ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
-{
-    return ss_source_open_ex(spec, NULL, out, err);
-}
-
-ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_source **out, ss_error *err)
-{
-    if (out)
-        *out = NULL;
-    if (!spec || !out)
-        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: NULL %s", spec ? "out" : "spec");
-    if (!*spec)
-        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: empty source spec");
-    uint32_t flags = 0;
-    if (opts) {
-        if (opts->version == 0 || opts->version > SS_OPEN_OPTIONS_VERSION)
-            return ss_fail(err, SS_E_INVALID_ARG,
-                           "ss_open_options version %u not supported (this library: %u)", opts->version,
-                           SS_OPEN_OPTIONS_VERSION);
-        flags = opts->flags; /* version 1 has only flags */
-        if (flags & ~(uint32_t)SS_OPEN_PREAD)
-            return ss_fail(err, SS_E_INVALID_ARG, "ss_open_options: unknown flags %#x",
-                           (unsigned)(flags & ~(uint32_t)SS_OPEN_PREAD));
-    }
-
-    /* Live sources that are not files (the prefix table of issue 11 replaces this). */
-    if (strncmp(spec, "kd:", 3) == 0)
-        return ss_kd_open(spec + 3, out, err);
-
-    const ss_file_backend *forced = NULL;
-    const char *path = spec;
-    const char *colon = strchr(spec, ':');
-    if (colon && colon != spec) {
-        forced = backend_by_prefix(spec, (size_t)(colon - spec));
-        if (forced)
-            path = colon + 1;
-        else if (!strchr(spec, '/') || strchr(spec, '/') > colon) {
-            /* "word:rest" with no slash before the colon: an unknown scheme, not a path */
-            char shown[SS_SHORT_PATH];
-            ss_short_path(shown, sizeof shown, spec);
-            int n = (int)(colon - spec) < 24 ? (int)(colon - spec) : 24;
-            return ss_fail(err, SS_E_UNSUPPORTED,
-                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime, kd)", shown, n,
-                           spec);
-        }
-    }
-
     ss_file file;
     ss_status st = ss_file_map(path, flags, &file, err);
     if (st != SS_OK)
         return st;
-
-    const ss_file_backend *be = forced;
     for (size_t i = 0; !be && i < N_FILE_BACKENDS; i++)
         if (file_backends[i]->probe(file.data, file.size))
             be = file_backends[i];
@@ -89,6 +37,226 @@ ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_so
     if (st != SS_OK && ops->close)
         ops->close(ctx);
     return st;
+}
+
+/* The factory of every built-in file format: user is its ss_file_backend. */
+static ss_status file_factory_open(void *user, const char *rest, uint32_t flags, ss_source **out,
+                                   ss_error *err)
+{
+    return open_file(user, rest, flags, out, err);
+}
+
+#define FILE_FACTORY(pfx, text, be)                                                                          \
+    {                                                                                                        \
+        .version = SS_BACKEND_FACTORY_VERSION, .prefix = pfx, .summary = text, .open = file_factory_open,    \
+        .user = (void *)&be                                                                                  \
+    }
+static const ss_backend_factory raw_factory = FILE_FACTORY("raw", "flat physical image", ss_raw_backend);
+static const ss_backend_factory dmp_factory = FILE_FACTORY("dmp", "Windows crash dump", ss_crashdump_backend);
+static const ss_backend_factory elf_factory =
+    FILE_FACTORY("elf", "ELF core of physical memory", ss_elf_backend);
+static const ss_backend_factory kdump_factory =
+    FILE_FACTORY("kdump", "kdump-compressed / flattened makedumpfile", ss_kdump_backend);
+static const ss_backend_factory lime_factory = FILE_FACTORY("lime", "LiME range file", ss_lime_backend);
+
+/*
+ * The built-in prefixes: a const table, so the library keeps no global mutable
+ * state. A new built-in backend adds one ss_backend_factory here; a debugger adds
+ * its own on an ss_registry instead (sessionspace/sys/backend.h).
+ */
+static const ss_backend_factory *const builtin_factories[] = {
+    &raw_factory, &dmp_factory, &elf_factory, &kdump_factory, &lime_factory, &ss_vmi_factory, &ss_kd_factory,
+};
+#define N_BUILTINS (sizeof builtin_factories / sizeof builtin_factories[0])
+
+struct ss_registry {
+    ss_backend_factory *user; /* registered factories, each prefix an owned copy */
+    size_t n, cap;
+};
+
+ss_status ss_backend_factory_init(ss_backend_factory *f, unsigned version)
+{
+    if (!f || version == 0 || version > SS_BACKEND_FACTORY_VERSION)
+        return SS_E_INVALID_ARG;
+    memset(f, 0, sizeof *f);
+    f->version = version;
+    return SS_OK;
+}
+
+ss_status ss_registry_new(ss_registry **out)
+{
+    if (!out)
+        return SS_E_INVALID_ARG;
+    *out = calloc(1, sizeof **out);
+    return *out ? SS_OK : SS_E_NOMEM;
+}
+
+void ss_registry_free(ss_registry *reg)
+{
+    if (!reg)
+        return;
+    for (size_t i = 0; i < reg->n; i++)
+        free((void *)reg->user[i].prefix);
+    free(reg->user);
+    free(reg);
+}
+
+static bool prefix_valid(const char *p)
+{
+    size_t n = 0;
+    for (; p[n]; n++) {
+        char c = p[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-'))
+            return false;
+    }
+    return n >= 1 && n <= SS_PREFIX_MAX;
+}
+
+static const ss_backend_factory *find_len(const ss_registry *reg, const char *prefix, size_t len)
+{
+    for (size_t i = reg ? reg->n : 0; i-- > 0;) {
+        const char *p = reg->user[i].prefix;
+        if (strlen(p) == len && memcmp(p, prefix, len) == 0)
+            return &reg->user[i];
+    }
+    for (size_t i = 0; i < N_BUILTINS; i++) {
+        const char *p = builtin_factories[i]->prefix;
+        if (strlen(p) == len && memcmp(p, prefix, len) == 0)
+            return builtin_factories[i];
+    }
+    return NULL;
+}
+
+ss_status ss_registry_register(ss_registry *reg, const ss_backend_factory *f)
+{
+    if (!reg || !f || f->version == 0 || f->version > SS_BACKEND_FACTORY_VERSION || !f->open || !f->prefix ||
+        !prefix_valid(f->prefix))
+        return SS_E_INVALID_ARG;
+    ss_backend_factory copy = *f; /* version 1 is the whole struct */
+    copy.version = SS_BACKEND_FACTORY_VERSION;
+    if (!(copy.prefix = strdup(f->prefix)))
+        return SS_E_NOMEM;
+    for (size_t i = 0; i < reg->n; i++) {
+        if (strcmp(reg->user[i].prefix, f->prefix) == 0) {
+            free((void *)reg->user[i].prefix);
+            reg->user[i] = copy;
+            return SS_OK;
+        }
+    }
+    if (reg->n == reg->cap) {
+        size_t cap = reg->cap ? reg->cap * 2 : 4;
+        ss_backend_factory *u = realloc(reg->user, cap * sizeof *u);
+        if (!u) {
+            free((void *)copy.prefix);
+            return SS_E_NOMEM;
+        }
+        reg->user = u;
+        reg->cap = cap;
+    }
+    reg->user[reg->n++] = copy;
+    return SS_OK;
+}
+
+const ss_backend_factory *ss_registry_find(const ss_registry *reg, const char *prefix)
+{
+    return prefix ? find_len(reg, prefix, strlen(prefix)) : NULL;
+}
+
+/* Built-ins a registered factory shadows are not listed twice. */
+static bool builtin_shadowed(const ss_registry *reg, size_t b)
+{
+    for (size_t i = 0; reg && i < reg->n; i++)
+        if (strcmp(reg->user[i].prefix, builtin_factories[b]->prefix) == 0)
+            return true;
+    return false;
+}
+
+size_t ss_registry_count(const ss_registry *reg)
+{
+    size_t n = reg ? reg->n : 0;
+    for (size_t b = 0; b < N_BUILTINS; b++)
+        n += !builtin_shadowed(reg, b);
+    return n;
+}
+
+const ss_backend_factory *ss_registry_at(const ss_registry *reg, size_t i)
+{
+    if (reg && i < reg->n)
+        return &reg->user[i];
+    i -= reg ? reg->n : 0;
+    for (size_t b = 0; b < N_BUILTINS; b++)
+        if (!builtin_shadowed(reg, b) && i-- == 0)
+            return builtin_factories[b];
+    return NULL;
+}
+
+ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
+{
+    return ss_source_open_ex(spec, NULL, out, err);
+}
+
+ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_source **out, ss_error *err)
+{
+    if (out)
+        *out = NULL;
+    uint32_t flags = 0;
+    if (opts) {
+        if (opts->version == 0 || opts->version > SS_OPEN_OPTIONS_VERSION)
+            return ss_fail(err, SS_E_INVALID_ARG,
+                           "ss_open_options version %u not supported (this library: %u)", opts->version,
+                           SS_OPEN_OPTIONS_VERSION);
+        flags = opts->flags; /* version 1 has only flags */
+    }
+    return ss_registry_open(NULL, spec, flags, out, err);
+}
+
+ss_status ss_registry_open(const ss_registry *reg, const char *spec, uint32_t flags, ss_source **out,
+                           ss_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!spec || !out)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: NULL %s", spec ? "out" : "spec");
+    if (!*spec)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: empty source spec");
+    if (flags & ~(uint32_t)SS_OPEN_PREAD)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_open_options: unknown flags %#x",
+                       (unsigned)(flags & ~(uint32_t)SS_OPEN_PREAD));
+
+    const char *colon = strchr(spec, ':');
+    if (colon && colon != spec) {
+        const ss_backend_factory *f = find_len(reg, spec, (size_t)(colon - spec));
+        if (f) {
+            ss_status st = f->open(f->user, colon + 1, flags, out, err);
+            if (st == SS_OK && !*out)
+                return ss_fail(err, SS_E_IO, "%s: backend '%s' returned no source", spec, f->prefix);
+            if (st != SS_OK && *out) { /* a factory that fails must not hand out a source */
+                ss_source_close(*out);
+                *out = NULL;
+            }
+            return st;
+        }
+        if (!strchr(spec, '/') || strchr(spec, '/') > colon) {
+            /* "word:rest" with no slash before the colon: an unknown scheme, not a path */
+            char known[256];
+            size_t used = 0, n = ss_registry_count(reg);
+            known[0] = 0;
+            for (size_t i = 0; i < n && used < sizeof known; i++) {
+                int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
+                                 ss_registry_at(reg, i)->prefix);
+                if (w < 0)
+                    break;
+                used += (size_t)w;
+            }
+            char shown[SS_SHORT_PATH];
+            ss_short_path(shown, sizeof shown, spec);
+            int plen = (int)(colon - spec) < 24 ? (int)(colon - spec) : 24;
+            return ss_fail(err, SS_E_UNSUPPORTED, "%s: unknown source type '%.*s' (known: %s)", shown, plen,
+                           spec, known);
+        }
+    }
+    return open_file(NULL, spec, flags, out, err);
 }
 
 ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format, ss_source **out,
@@ -247,7 +415,17 @@ ss_status ss_source_ranges(ss_source *src, const ss_phys_range **ranges, size_t 
 
 uint64_t ss_source_generation(ss_source *src)
 {
-    return src && src->ops->generation ? src->ops->generation(src->ctx) : 0;
+    return src ? ss_source_gen(src) : 0;
+}
+
+ss_status ss_source_bump_generation(ss_source *src)
+{
+    if (!src)
+        return SS_E_INVALID_ARG;
+    if (!src->ops->generation)
+        return SS_E_UNSUPPORTED; /* a file's contents are taken as fixed: open it as vmi: */
+    atomic_fetch_add_explicit(&src->bumps, 1, memory_order_acq_rel);
+    return SS_OK;
 }
 
 ss_status ss_source_info(ss_source *src, ss_dump_info *info)

@@ -9,6 +9,28 @@
  *
  * The table is versioned: `version` comes first and new members are only ever
  * appended, so a backend compiled against an older header keeps working.
+ *
+ * Sources by prefix (as SQLite finds a VFS by name with sqlite3_vfs_find). A spec
+ * "PREFIX:REST" is opened by the factory registered for PREFIX, which receives REST.
+ * The built-in factories (raw, dmp, elf, kdump, lime, vmi, and kd once it lands) are
+ * a const table inside the library: there is no global mutable registry. A debugger
+ * that brings its own prefix creates its own registry object, registers a factory on
+ * it and opens through it:
+ *
+ *     static ss_status mydbg_open(void *user, const char *rest, uint32_t flags,
+ *                                 ss_source **out, ss_error *err)
+ *     {   ... build ops + ctx for "rest" ...
+ *         return ss_source_from_backend(&mydbg_ops, ctx, SS_FORMAT_CUSTOM, out, err); }
+ *
+ *     ss_backend_factory f = SS_BACKEND_FACTORY_INIT;
+ *     f.prefix = "mydbg"; f.summary = "my debugger's memory"; f.open = mydbg_open;
+ *     ss_registry *reg;  ss_registry_new(&reg);  ss_registry_register(reg, &f);
+ *     ss_registry_open(reg, "mydbg:session=3", 0, &src, &err);
+ *
+ * ss_source_open(spec) is ss_registry_open(NULL, spec, 0) and ss_source_open_ex(spec,
+ * opts) is ss_registry_open(NULL, spec, opts->flags): the built-ins only.
+ * Built-in backends register the same way: one ss_backend_factory each, listed in
+ * the const table of src/core/source.c.
  */
 #ifndef SESSIONSPACE_SYS_BACKEND_H
 #define SESSIONSPACE_SYS_BACKEND_H
@@ -110,6 +132,97 @@ ss_status ss_backend_ops_init(ss_backend_ops *ops, unsigned version);
  */
 ss_status ss_source_from_backend(const ss_backend_ops *ops, void *ctx, ss_format format, ss_source **out,
                                  ss_error *err);
+
+/* ---- sources by prefix ---------------------------------------------------- */
+
+#define SS_BACKEND_FACTORY_VERSION 1
+
+/* The longest prefix a factory may register (letters, digits, '_' and '-'). */
+#define SS_PREFIX_MAX 31
+
+typedef struct ss_backend_factory {
+    /* SS_BACKEND_FACTORY_VERSION of the header the factory was compiled against. */
+    unsigned version;
+
+    /* The spec prefix without its colon ("vmi", "kd", "mydbg"): 1..SS_PREFIX_MAX of
+     * [A-Za-z0-9_-], matched case-sensitively. */
+    const char *prefix;
+
+    /* One line for messages and help ("live QEMU/KVM guest RAM file"); may be NULL. */
+    const char *summary;
+
+    /*
+     * Required. Opens the source named by rest (the spec after "prefix:", never NULL,
+     * possibly empty). flags are SS_OPEN_* bits (SS_OPEN_PREAD; a factory that cannot
+     * honour one fails with SS_E_UNSUPPORTED rather than ignore it). On success
+     * stores a new source in *out (usually built with ss_source_from_backend()); on
+     * failure leaves *out NULL and returns a status with a message in err (err may
+     * be NULL).
+     */
+    ss_status (*open)(void *user, const char *rest, uint32_t flags, ss_source **out, ss_error *err);
+
+    /* Passed to open() unchanged. */
+    void *user;
+} ss_backend_factory;
+
+/* Sets the version and nothing else: every other member starts as zero / NULL. */
+#ifdef __cplusplus
+#define SS_BACKEND_FACTORY_INIT                                                                              \
+    {                                                                                                        \
+        SS_BACKEND_FACTORY_VERSION                                                                           \
+    }
+#else
+#define SS_BACKEND_FACTORY_INIT                                                                              \
+    {                                                                                                        \
+        .version = SS_BACKEND_FACTORY_VERSION                                                                \
+    }
+#endif
+
+/* For bindings without macros: zeroes *f and sets f->version. SS_E_INVALID_ARG for
+ * NULL f or a version 0 or newer than this library. */
+ss_status ss_backend_factory_init(ss_backend_factory *f, unsigned version);
+
+/* A set of factories: the built-ins plus the ones registered on it. Not shared
+ * between threads while ss_registry_register() runs; lookups may run concurrently. */
+typedef struct ss_registry ss_registry;
+
+/* Creates a registry holding the built-in factories only. Errors: SS_E_INVALID_ARG
+ * (NULL out), SS_E_NOMEM. */
+ss_status ss_registry_new(ss_registry **out);
+
+/* Frees a registry (sources opened through it stay valid). NULL is a no-op. */
+void ss_registry_free(ss_registry *reg);
+
+/*
+ * Adds a factory (copied, prefix included; user must outlive the sources it opens).
+ * A prefix already registered on reg is replaced; a built-in prefix is shadowed
+ * (looked up after the registered ones). Errors: SS_E_INVALID_ARG (NULL reg or f,
+ * version 0 or newer than this library, no open(), a prefix empty, too long or with
+ * a character outside [A-Za-z0-9_-]), SS_E_NOMEM.
+ */
+ss_status ss_registry_register(ss_registry *reg, const ss_backend_factory *f);
+
+/* The factory for prefix: the registered ones first, then the built-ins (reg NULL:
+ * built-ins only). NULL when none (or NULL prefix). Valid until reg changes or is freed;
+ * built-ins forever. */
+const ss_backend_factory *ss_registry_find(const ss_registry *reg, const char *prefix);
+
+/* Number of prefixes reg knows (registered + built-in not shadowed; reg NULL:
+ * built-ins), and the i-th of them (NULL past the end), registered ones first. */
+size_t ss_registry_count(const ss_registry *reg);
+const ss_backend_factory *ss_registry_at(const ss_registry *reg, size_t i);
+
+/*
+ * Opens spec through reg (NULL: built-ins only, as ss_source_open()) with flags
+ * SS_OPEN_* (as ss_open_options.flags). "PREFIX:REST"
+ * goes to PREFIX's factory; a spec without a known prefix whose colon follows a '/'
+ * (or with no colon) is a file path, sniffed by magic as ss_source_open() says.
+ * Errors: SS_E_UNSUPPORTED (an unknown "word:" prefix, naming the known ones),
+ * SS_E_INVALID_ARG (NULL spec / out, empty spec, unknown flags), and whatever the
+ * factory returns.
+ */
+ss_status ss_registry_open(const ss_registry *reg, const char *spec, uint32_t flags, ss_source **out,
+                           ss_error *err);
 
 #ifdef __cplusplus
 }
