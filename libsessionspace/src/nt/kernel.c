@@ -154,6 +154,11 @@ static ss_status find_kernel_32(ss_space *space, ss_nt_kernel_info *out, ss_erro
         (unsigned long long)dtb);
 }
 
+int ss_nt_kernel_at(ss_space *sp, uint64_t base, ss_nt_kernel_info *out)
+{
+    return check_image(sp, base, out);
+}
+
 ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *err)
 {
     if (!space || !out)
