@@ -544,6 +544,16 @@ static void order_candidates(ss_nt *nt, const ss_scan_candidate *cand, size_t n,
  */
 static ss_status discover_dtb(ss_nt *nt, const open_ctx *c, ss_error *err)
 {
+    /* No root can pass without a way to PsActiveProcessHead: say so before scanning. */
+    if (!c->o->ps_active_process_head &&
+        !((c->info->flags & SS_INFO_WINDOWS_HEADER) && c->info->ps_active_process_head) &&
+        nt->prof.sym_ps_active_process_head == SS_NT_NO_FIELD)
+        return ss_ntm_fail(
+            err, SS_E_NOT_FOUND,
+            "no kernel DTB and no PsActiveProcessHead: the source has no dump header and profile "
+            "'%s' has no symbol RVA for it; pass an ISF symbol file (--isf FILE) or --dtb and "
+            "--ps-active-process-head",
+            nt->prof.name);
     ss_scan_options so = SS_SCAN_OPTIONS_INIT;
     so.mode = nt->mode;
     so.progress = c->o->progress;
