@@ -181,19 +181,37 @@ START_TEST(isf_route_same_answers)
     check_model(fx.nt, &fx.t);
     ss_nt_kernel_info k;
     ss_nt_kernel(fx.nt, &k);
-    if (_i) {
-        ck_assert_str_eq(k.pdb_guid, fx.t.pdb_guid);
-        ck_assert_uint_eq(k.pdb_age, fx.t.pdb_age);
-    }
+    /* checked against the kernel image: found by the scan (raw) or through the dump header's
+       PsLoadedModuleList (DMP) */
+    ck_assert_uint_eq(k.base, fx.t.kernel_base);
+    ck_assert_str_eq(k.pdb_guid, fx.t.pdb_guid);
+    ck_assert_uint_eq(k.pdb_age, fx.t.pdb_age);
     ss_nt_close(fx.nt);
     fx.nt = NULL;
-    if (_i) { /* an ISF of another kernel: the GUID does not match */
-        meta.pdb_guid = "00112233445566778899AABBCCDDEEFF";
-        ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+    if (_i) { /* raw with no DTB at all: found by scan, the same answers */
+        o.dtb = 0;
+        ck_assert_msg(fx_model(&fx, &o, &err) == SS_OK, "%s", err.message);
+        ck_assert_int_eq(ss_nt_kernel_dtb_origin(fx.nt, NULL), SS_NT_DTB_SCAN);
+        check_model(fx.nt, &fx.t);
+        ss_nt_close(fx.nt);
+        fx.nt = NULL;
+    }
+    /* an ISF of another kernel: the GUID does not match (with a dump header too, where no
+       kernel scan is needed for PsActiveProcessHead; and with no DTB, where every root fails
+       the same way) */
+    meta.pdb_guid = "00112233445566778899AABBCCDDEEFF";
+    ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+    for (int nodtb = 0; nodtb <= _i; nodtb++) {
+        o.dtb = nodtb || !_i ? 0 : fx.t.system_dtb;
         ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
-        ck_assert_ptr_nonnull(strstr(err.message, "00112233445566778899AABBCCDDEEFF"));
-        ck_assert_ptr_nonnull(strstr(err.message, fx.t.pdb_guid));
-        ck_assert_ptr_nonnull(strstr(err.message, "use the ISF of this kernel"));
+        ck_assert_ptr_null(fx.nt);
+        char want[256];
+        snprintf(
+            want, sizeof want,
+            "the ISF describes ntkrnlmp.pdb GUID 00112233445566778899AABBCCDDEEFF age %u, but the kernel "
+            "at %#llx is ntkrnlmp.pdb GUID %s age %u: use the ISF of this kernel",
+            fx.t.pdb_age, (unsigned long long)fx.t.kernel_base, fx.t.pdb_guid, fx.t.pdb_age);
+        ck_assert_str_eq(err.message, want);
     }
     fx_close(&fx);
 }
