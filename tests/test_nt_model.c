@@ -279,6 +279,28 @@ START_TEST(session_slot_rule)
     ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs, labels, t->nprocs, slots), SS_OK);
     for (unsigned s = 0; s < 256; s++)
         ck_assert_uint_eq(slots[s / 32] >> (s % 32) & 1, 256 + s == t->session_slot);
+    /* the unlabelled entry point (scan.h) applies the same rule: the same session slot */
+    uint8_t kinds[512];
+    ck_assert_int_eq(ss_scan_session_slots(fx.src, dtbs, t->nprocs, kinds), SS_OK);
+    for (unsigned s = 256; s < 512; s++)
+        ck_assert_uint_eq(kinds[s] == SS_SLOT_SESSION, s == t->session_slot);
+    /* one table per session: only labels tell session space from per-process entries */
+    uint64_t one[3];
+    uint32_t onel[3] = {0, 1, 2};
+    for (unsigned s = 0; s < 3; s++)
+        one[s] = truth_proc(t, t->sessions[s].members[0])->dtb;
+    ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, one, onel, 3, slots), SS_OK);
+    for (unsigned s = 0; s < 256; s++)
+        ck_assert_uint_eq(slots[s / 32] >> (s % 32) & 1, 256 + s == t->session_slot);
+    ck_assert_int_eq(ss_scan_session_slots(fx.src, one, 3, kinds), SS_OK);
+    ck_assert_int_eq(kinds[t->session_slot], SS_SLOT_PRIVATE);
+    /* a labelled table without the entry (System labelled as a session): not session space */
+    uint32_t bad[SSB_NT_MAX_PROCS];
+    memcpy(bad, labels, sizeof bad);
+    bad[0] = 0;
+    ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs, bad, t->nprocs, slots), SS_OK);
+    for (unsigned i = 0; i < 8; i++)
+        ck_assert_uint_eq(slots[i], 0);
     /* one session only: nothing can be told */
     ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs + 2, labels + 2, 4, slots), SS_OK);
     for (unsigned i = 0; i < 8; i++)

@@ -288,7 +288,10 @@ ss_status ss_nt_session_range_at(const ss_nt *nt, size_t i, uint64_t *start, uin
  * every kernel-half PML4 slot that is present in every labelled DTB, names one frame
  * within each session, a different frame in at least two sessions, and is not a
  * self-map (an entry that names its own table). Needs two sessions to tell anything.
- * Errors: SS_E_INVALID_ARG (NULL, n == 0), read statuses of the PML4 frames.
+ * The same rule as ss_scan_session_slots (one implementation), told the sessions
+ * instead of inferring them from shared frames: so it also works with one table per
+ * session, and a labelled table that lacks the entry rules the slot out.
+ * Errors: SS_E_INVALID_ARG (NULL, n == 0), SS_E_NOMEM, read statuses of the PML4 frames.
  */
 ss_status ss_nt_session_slots_x64(ss_source *src, const uint64_t *dtbs, const uint32_t *labels, size_t n,
                                   uint32_t slots[8]);
