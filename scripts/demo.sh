@@ -65,3 +65,12 @@ echo
 echo "== vtop in session 2's context (!session -s 2), then in System's (.process /P 4): no session space there"
 "$cli" vtop "$out/win.dmp" "$(truth private_va)" --session 2
 "$cli" vtop "$out/win.dmp" "$(truth private_va)" --process 4 || echo "(exit $?: not mapped under System's DTB)"
+echo
+echo "== scan the raw image (no header, no symbols): page-table roots by their self-map, grouped"
+echo "   into sessions by the frames of their session-space PML4 entries"
+"$cli" scan "$out/win.raw"
+echo
+echo "== sessions on a raw image with no --dtb: the kernel DTB is found by scan (System's root,"
+echo "   checked as PID 4's DirectoryTableBase); the layout comes from an ISF (a raw image has no build)"
+build/tests/support/ss-mkimage --windows test-tree --isf "$out/tree.json" "$out/tree.raw" "$out/tree.txt"
+"$cli" sessions "$out/tree.raw" --isf "$out/tree.json"
