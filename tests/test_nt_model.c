@@ -5,6 +5,7 @@
  * for looping lists, a wrong profile, a lost session, a missing build. Every
  * expected value comes from the generator's ground truth.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -1060,6 +1061,17 @@ START_TEST(bad_arguments)
     ck_assert_int_eq(ss_nt_options_init(&o, SS_NT_OPTIONS_VERSION), SS_OK);
     ck_assert_uint_eq(o.version, SS_NT_OPTIONS_VERSION);
     ck_assert_ptr_null(o.profile);
+    ck_assert_ptr_null(o.progress);
+    /* a version 1 struct ends at max_list: nothing after it is written */
+    memset(&o, 0xab, sizeof o);
+    ck_assert_int_eq(ss_nt_options_init(&o, 1), SS_OK);
+    ck_assert_uint_eq(o.version, 1);
+    ck_assert_uint_eq(o.max_list, 0);
+    unsigned char after[sizeof o - offsetof(ss_nt_options, progress)];
+    memset(after, 0xab, sizeof after);
+    ck_assert_int_eq(memcmp((unsigned char *)&o + offsetof(ss_nt_options, progress), after, sizeof after), 0);
+    ck_assert_int_eq(ss_nt_kernel_dtb_origin(NULL, NULL), SS_NT_DTB_OPTION);
+    ck_assert_str_eq(ss_nt_dtb_origin_name(SS_NT_DTB_SOURCE), "source");
     ck_assert_uint_eq(ss_nt_process_count(NULL), 0);
     ck_assert_uint_eq(ss_nt_session_count(NULL), 0);
     ss_nt_where w;
