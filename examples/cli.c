@@ -151,8 +151,14 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
                     "record one");
     if (!a->dtb_text)
         dtb = rec_dtb;
-    if (!a->mode_text && rec_mode == SS_MODE_AUTO)
-        ADD_PROBLEM("pass --mode x86|pae|x64|la57: this source does not record its paging mode");
+    ss_cpu_state cpu0;
+    if (!a->mode_text && rec_mode == SS_MODE_AUTO) {
+        if (ss_source_cpu_count(*src) > 0 && ss_source_cpu(*src, 0, &cpu0) == SS_OK && !(cpu0.cr0 >> 31 & 1))
+            ADD_PROBLEM("pass --mode x86|pae|x64|la57: the source's CPU 0 has paging off (CR0.PG=0, "
+                        "virtual addresses are physical), so it records no paging mode");
+        else
+            ADD_PROBLEM("pass --mode x86|pae|x64|la57: this source does not record its paging mode");
+    }
 #undef ADD_PROBLEM
     if (len) {
         ss_source_close(*src);
@@ -170,6 +176,9 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
         st = SS_E_INVALID_ARG;
         ss_space_close(*space);
         *space = NULL;
+    } else if (st == SS_E_NO_PHYS_MEMORY) {
+        fprintf(stderr, "sessionspace %s: %s: %s; `info` shows its header (%s)\n", v->name, a->source,
+                ss_strerror(st), ss_status_name(st));
     } else if (st != SS_OK) {
         /* Name the mode actually used (the source's, when none was given) and the reason. */
         ss_mode used = mode;
@@ -186,7 +195,7 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
     if (st != SS_OK) {
         ss_source_close(*src);
         *src = NULL;
-        return CLI_EXIT_USAGE;
+        return st == SS_E_NO_PHYS_MEMORY ? CLI_EXIT_OPEN : CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
 }

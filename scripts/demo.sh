@@ -2,7 +2,8 @@
 # The main job on the built-in demo image: install what is missing, build, generate a
 # small x64 memory image with three page-table roots (System, a session-0 process, a
 # session-1 process) and show how one session-space VA translates under each; then a
-# Windows-like image with processes and sessions: sessions, sprocess, where, vtop --session.
+# Windows-like image with processes and sessions: sessions, sprocess, where, vtop --session,
+# and README.md's Python snippet on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -65,6 +66,10 @@ echo
 echo "== vtop in session 2's context (!session -s 2), then in System's (.process /P 4): no session space there"
 "$cli" vtop "$out/win.dmp" "$(truth private_va)" --session 2
 "$cli" vtop "$out/win.dmp" "$(truth private_va)" --process 4 || echo "(exit $?: not mapped under System's DTB)"
+echo
+echo "== the same from Python: README.md's snippet (import sessionspace)"
+awk '/^```python$/ { f = 1; next } f && /^```$/ { exit } f' README.md > "$out/snippet.py"
+PYTHONPATH=build/bindings/python /usr/bin/python3 "$out/snippet.py"
 echo
 echo "== scan the raw image (no header, no symbols): page-table roots by their self-map, grouped"
 echo "   into sessions by the frames of their session-space PML4 entries"

@@ -9,6 +9,7 @@ pkgs=(
   libjansson-dev liblzma-dev           # ISF symbol files (Windows structure profiles)
   zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev  # kdump page compression
   check python3 python3-dev swig python3-pytest     # tests and bindings
+  python3-dask python3-distributed     # examples/fleet.py (many dumps at once)
   clang libclang-rt-14-dev             # libFuzzer harnesses
   libkdumpfile-dev makedumpfile        # independent peer for tests and bench
   valgrind                             # instruction counts in bench

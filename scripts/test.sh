@@ -12,7 +12,7 @@ echo "== style (clang-format, .clang-format at the root)"
 find libsessionspace examples tests bench -name '*.[ch]' -print0 | xargs -0 clang-format --dry-run -Werror
 
 echo "== build (RelWithDebInfo) and test"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSS_BUILD_BINDINGS=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
@@ -22,7 +22,7 @@ if [ -x scripts/fuzz.sh ]; then
 fi
 
 echo "== build with ASan + UBSan and test"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSS_SANITIZE=ON -DSS_BUILD_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSS_SANITIZE=ON -DSS_BUILD_BENCH=OFF -DSS_BUILD_BINDINGS=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE realdata

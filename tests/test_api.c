@@ -129,6 +129,49 @@ START_TEST(options_version_checked)
 }
 END_TEST
 
+/* Every cause of a failed ss_space_open() is named by ss_space_open_ex(). */
+static void assert_open_reason(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *o,
+                               ss_status want, const char *words)
+{
+    ss_error e;
+    ss_space *sp = (ss_space *)1;
+    memset(&e, 0, sizeof e);
+    ck_assert_int_eq(ss_space_open_ex(src, mode, dtb, o, &sp, &e), want);
+    ck_assert_ptr_null(sp);
+    ck_assert_int_eq(e.status, want);
+    ck_assert_msg(strstr(e.message, words) != NULL, "'%s' not in '%s'", words, e.message);
+    /* the plain call returns the same status */
+    ck_assert_int_eq(ss_space_open(src, mode, dtb, o, &sp), want);
+}
+
+START_TEST(space_open_reasons)
+{
+    fake fk = {0}; /* no header info and no CPU: mode auto has nothing to go on */
+    ss_backend_ops ops;
+    ss_source *src = open_fake(&fk, &ops);
+    ss_space_options o = SS_SPACE_OPTIONS_INIT;
+    ss_space *sp;
+    ss_error e;
+    ck_assert_int_eq(ss_space_open_ex(NULL, SS_MODE_X64, 0, NULL, &sp, &e), SS_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(e.message, "NULL source"));
+    assert_open_reason(src, (ss_mode)9, 0x1000, NULL, SS_E_INVALID_ARG, "9 is not a paging mode");
+    o.version = 7;
+    assert_open_reason(src, SS_MODE_X64, 0x1000, &o, SS_E_INVALID_ARG, "options version 7");
+    o.version = SS_SPACE_OPTIONS_VERSION;
+    o.cache_entries = (1u << 28) + 1;
+    assert_open_reason(src, SS_MODE_X64, 0x1000, &o, SS_E_INVALID_ARG, "above the limit of 2^28");
+    assert_open_reason(src, SS_MODE_AUTO, 0x1000, NULL, SS_E_UNSUPPORTED, "records no paging mode");
+    assert_open_reason(src, SS_MODE_PAE, 0x100000000ull, NULL, SS_E_INVALID_ARG, "below 4 GiB");
+    assert_open_reason(src, SS_MODE_X64, 1ull << 52, NULL, SS_E_RESERVED_BIT, "bits 62:52");
+    /* success leaves err alone */
+    memset(&e, 0x5a, sizeof e);
+    ck_assert_int_eq(ss_space_open_ex(src, SS_MODE_X64, 0x1000, NULL, &sp, &e), SS_OK);
+    ck_assert_int_eq(e.status, 0x5a5a5a5a);
+    ss_space_close(sp);
+    ss_source_close(src);
+}
+END_TEST
+
 START_TEST(source_paging)
 {
     const uint64_t CR0_PG = 1ull << 31, CR4_PAE = 1ull << 5, CR4_LA57 = 1ull << 12, EFER_LMA = 1ull << 10;
@@ -230,6 +273,7 @@ int main(void)
     tcase_add_test(tc, init_macros_and_functions);
     tcase_add_test(tc, version_string);
     tcase_add_test(tc, options_version_checked);
+    tcase_add_test(tc, space_open_reasons);
     tcase_add_test(tc, source_paging);
     tcase_add_test(tc, source_mapping);
     suite_add_tcase(s, tc);

@@ -72,7 +72,8 @@ START_TEST(random_overlaps_match_model)
         uint64_t a = rnd(SPACE);
         uint8_t buf[300];
         size_t got;
-        ss_status st = ss_segmap_read(&m, file, a, buf, sizeof buf, &got);
+        ss_status st = ss_segmap_read(&m, &(ss_file){.data = file, .size = sizeof file, .fd = -1}, a, buf,
+                                      sizeof buf, &got);
         size_t want = 0;
         while (want < sizeof buf && a + want < SPACE && model[a + want] >= 0)
             want++;
@@ -104,7 +105,7 @@ START_TEST(overlap_refused_when_not_allowed)
     ck_assert_uint_eq(m.n, 0);
     ck_assert_uint_eq(m.end, 0);
     ss_status st;
-    ck_assert_ptr_null(ss_segmap_page(&m, NULL, 0, &st));
+    ck_assert_ptr_null(ss_segmap_page(&m, &(ss_file){.fd = -1}, 0, &st));
     ck_assert_int_eq(st, SS_E_RANGE);
     ss_segmap_free(&m);
 }
@@ -118,19 +119,20 @@ START_TEST(pages)
         {0, 4096 + 100, 0}, {4096 + 100, 3996, 3 * 4096}, {2 * 4096, 2048, 10}, {4 * 4096, 4096, 4096}};
     ss_segmap m;
     ck_assert_int_eq(ss_segmap_build(&m, segs, 4, false), SS_OK);
+    const ss_file f = {.data = file, .size = sizeof file, .fd = -1};
     ss_status st;
-    ck_assert_ptr_eq(ss_segmap_page(&m, file, 0, &st), file);
+    ck_assert_ptr_eq(ss_segmap_page(&m, &f, 0, &st), file);
     ck_assert_int_eq(st, SS_OK);
-    ck_assert_ptr_null(ss_segmap_page(&m, file, 1, &st));
+    ck_assert_ptr_null(ss_segmap_page(&m, &f, 1, &st));
     ck_assert_int_eq(st, SS_E_UNSUPPORTED);
-    ck_assert_ptr_null(ss_segmap_page(&m, file, 2, &st));
+    ck_assert_ptr_null(ss_segmap_page(&m, &f, 2, &st));
     ck_assert_int_eq(st, SS_E_UNSUPPORTED);
-    ck_assert_ptr_null(ss_segmap_page(&m, file, 3, &st));
+    ck_assert_ptr_null(ss_segmap_page(&m, &f, 3, &st));
     ck_assert_int_eq(st, SS_E_NO_PAGE);
-    ck_assert_ptr_eq(ss_segmap_page(&m, file, 4, &st), file + 4096);
-    ck_assert_ptr_null(ss_segmap_page(&m, file, 5, &st));
+    ck_assert_ptr_eq(ss_segmap_page(&m, &f, 4, &st), file + 4096);
+    ck_assert_ptr_null(ss_segmap_page(&m, &f, 5, &st));
     ck_assert_int_eq(st, SS_E_RANGE);
-    ck_assert_ptr_null(ss_segmap_page(&m, file, UINT64_MAX, &st));
+    ck_assert_ptr_null(ss_segmap_page(&m, &f, UINT64_MAX, &st));
     ck_assert_int_eq(st, SS_E_RANGE);
     ss_segmap_free(&m);
 }

@@ -1,6 +1,6 @@
 /*
  * Shared body of the file-format fuzz harnesses: the input becomes a memfd, is
- * opened with a forced format prefix, and then everything a caller could do is
+ * opened with a forced format prefix (odd sizes with SS_OPEN_PREAD), and then everything a caller could do is
  * done once -- every range read (a bounded number of pages), zero-copy pages,
  * notes, CPU states, info, and a few page walks -- before closing.
  */
@@ -42,7 +42,10 @@ static int fuzz_one(const char *prefix, const uint8_t *data, size_t size)
     snprintf(spec, sizeof spec, "%s/proc/self/fd/%d", prefix, fd);
     ss_source *src = NULL;
     ss_error err;
-    if (ss_source_open(spec, &src, &err) == SS_OK) {
+    /* Odd-sized inputs go through SS_OPEN_PREAD (no mapping after open, copied metadata). */
+    ss_open_options oo = SS_OPEN_OPTIONS_INIT;
+    oo.flags = (size & 1) ? SS_OPEN_PREAD : 0;
+    if (ss_source_open_ex(spec, &oo, &src, &err) == SS_OK) {
         const ss_phys_range *r;
         size_t n = 0, budget = 256;
         static uint8_t buf[2 * 4096 + 16];

@@ -27,4 +27,18 @@ cmake --build "$tmp/vendor" -j2 >/dev/null
 [ ! -e "$tmp/vendor/libsessionspace/tests" ] || { echo "vendored build also built the tests"; exit 1; }
 got=$("$tmp/vendor/consumer" "$tmp/demo.raw" "$dtb" 'fffff99b`3c078abc')
 [ "$got" = "$expect" ] || { echo "vendored consumer printed '$got', expected '$expect'"; exit 1; }
+
+# The Python package, when the build has the bindings: imported from the prefix alone
+# (run from $tmp so the build tree is not on sys.path).
+if grep -q '^SS_BUILD_BINDINGS:BOOL=ON' "$build/CMakeCache.txt"; then
+  pydir=$(awk -F= '/^SS_PYTHON_INSTALL_DIR:/{print $2}' "$build/CMakeCache.txt")
+  [ -f "$tmp/prefix/$pydir/sessionspace/__init__.py" ] || { echo "python package not installed in $pydir"; exit 1; }
+  got=$(cd "$tmp" && PYTHONPATH="$tmp/prefix/$pydir" /usr/bin/python3 -c '
+import sys, sessionspace
+assert sessionspace.__file__.startswith(sys.argv[1]), sessionspace.__file__
+with sessionspace.open(sys.argv[2]) as src:
+    print("ok", hex(src.space(sys.argv[3], "x64").pa("fffff99b`3c078abc")))' "$tmp/prefix" "$tmp/demo.raw" "$dtb")
+  [ "$got" = "$expect" ] || { echo "installed python package printed '$got', expected '$expect'"; exit 1; }
+  echo "install: the python package imports from $pydir and prints '$expect'"
+fi
 echo "install: find_package, pkg-config and add_subdirectory consumers all print '$expect'"

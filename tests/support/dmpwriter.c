@@ -302,3 +302,29 @@ out:
     free(own.runs);
     return rc;
 }
+
+int ssb_write_dmp_header_only(unsigned width, uint32_t dump_type, const ssb_dmp_fields *fields,
+                              const char *path)
+{
+    if ((width != 8 && width != 4) || !fields || !path)
+        return -1;
+    /* Only the header is described here; the fields come from fill_header. */
+    kind_desc k = {"header-only", dump_type, width, 'h', 0};
+    size_t hsize = width == 8 ? 0x2000 : 0x1000;
+    /* A triage dump carries its TRIAGE_DUMP block and the few pages it keeps after the
+     * header; their layout is not described here, so one page of zeros stands for them
+     * (the reader must not look at it). */
+    size_t size = hsize + PAGE;
+    uint8_t *b = calloc(1, size);
+    if (!b)
+        return -1;
+    fill_header(b, &k, fields);
+    if (width == 8) /* PHYSICAL_MEMORY_DESCRIPTOR: a triage dump keeps none ("PAGE" pattern is fine too) */
+        memset(b + 0x88, 0, 16);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = fd >= 0 && write(fd, b, size) == (ssize_t)size ? 0 : -1;
+    if (fd >= 0 && close(fd) != 0)
+        rc = -1;
+    free(b);
+    return rc;
+}

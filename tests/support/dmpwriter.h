@@ -73,6 +73,15 @@ uint32_t ssb_dmp_kind_header_size(ssb_dmp_kind kind);
 int ssb_write_dmp(const ssb_image *img, ssb_dmp_kind kind, const ssb_dmp_fields *fields,
                   const ssb_pfn_run *runs, size_t nruns, const char *path);
 
+/*
+ * Writes a crash dump that is a header and no memory the reader knows: DumpType
+ * dump_type (4: triage) with the header fields of `fields`, 64-bit (width 8,
+ * PAGEDU64, 0x2000 bytes) or 32-bit (width 4, PAGEDUMP, 0x1000 bytes), followed by
+ * one page of zeros standing for the triage data. Returns 0 or -1.
+ */
+int ssb_write_dmp_header_only(unsigned width, uint32_t dump_type, const ssb_dmp_fields *fields,
+                              const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,32 +33,34 @@ extern "C" {
  */
 typedef enum ss_status {
     SS_OK = 0,
-    SS_E_INVALID_ARG = -1,   /* a NULL handle, a bad flag, a zero length where one is required */
-    SS_E_NOMEM = -2,         /* an allocation failed */
-    SS_E_IO = -3,            /* the operating system reported an I/O error */
-    SS_E_NOT_FOUND = -4,     /* the file (or named object) does not exist */
-    SS_E_IS_DIR = -5,        /* a directory was given where a file was expected */
-    SS_E_EMPTY = -6,         /* the file is empty */
-    SS_E_TRUNCATED = -7,     /* the file ends before a structure it must contain */
-    SS_E_FORMAT = -8,        /* the data is not in any format this build recognises */
-    SS_E_CORRUPT = -9,       /* the format is recognised but a field is inconsistent */
-    SS_E_UNSUPPORTED = -10,  /* recognised, valid, but not supported by this build */
-    SS_E_SHORT_READ = -11,   /* a read returned fewer bytes than asked for */
-    SS_E_NO_PAGE = -12,      /* the physical page is not present in the memory source */
-    SS_E_RANGE = -13,        /* a physical address lies past the end of the source */
-    SS_E_NONCANONICAL = -14, /* the virtual address is not canonical for the paging mode */
-    SS_E_NOT_PRESENT = -15,  /* the entry is not present and holds no software state */
-    SS_E_TRANSITION = -16,   /* reserved: transition pages translate and return SS_OK */
-    SS_E_PROTOTYPE = -17,    /* the PTE refers to a prototype PTE (details in ss_xlat) */
-    SS_E_PAGEFILE = -18,     /* the page is in a paging file (details in ss_xlat) */
-    SS_E_DEMAND_ZERO = -19,  /* the page is demand-zero: committed, never touched */
-    SS_E_BAD_PFN = -20,      /* a paging entry names a paging structure outside the source */
-    SS_E_PT_READ = -21,      /* a paging-structure entry could not be read */
-    SS_E_BAD_NUMBER = -22,   /* a number in a text argument could not be parsed */
-    SS_E_BUSY = -23,         /* the source is in use and cannot be changed now */
-    SS_E_STALE = -24,        /* a live source changed under a cached answer */
-    SS_E_RESERVED_BIT = -25, /* a paging entry (or CR3) sets a bit the CPU reserves (SDM 4.5) */
-    SS_E_CANCELLED = -26     /* a caller's callback asked a long operation (a scan) to stop */
+    SS_E_INVALID_ARG = -1,    /* a NULL handle, a bad flag, a zero length where one is required */
+    SS_E_NOMEM = -2,          /* an allocation failed */
+    SS_E_IO = -3,             /* the operating system reported an I/O error */
+    SS_E_NOT_FOUND = -4,      /* the file (or named object) does not exist */
+    SS_E_IS_DIR = -5,         /* a directory was given where a file was expected */
+    SS_E_EMPTY = -6,          /* the file is empty */
+    SS_E_TRUNCATED = -7,      /* the file ends before a structure it must contain */
+    SS_E_FORMAT = -8,         /* the data is not in any format this build recognises */
+    SS_E_CORRUPT = -9,        /* the format is recognised but a field is inconsistent */
+    SS_E_UNSUPPORTED = -10,   /* recognised, valid, but not supported by this build */
+    SS_E_SHORT_READ = -11,    /* a read returned fewer bytes than asked for */
+    SS_E_NO_PAGE = -12,       /* the physical page is not present in the memory source */
+    SS_E_RANGE = -13,         /* a physical address lies past the end of the source */
+    SS_E_NONCANONICAL = -14,  /* the virtual address is not canonical for the paging mode */
+    SS_E_NOT_PRESENT = -15,   /* the entry is not present and holds no software state */
+    SS_E_TRANSITION = -16,    /* reserved: transition pages translate and return SS_OK */
+    SS_E_PROTOTYPE = -17,     /* the PTE refers to a prototype PTE (details in ss_xlat) */
+    SS_E_PAGEFILE = -18,      /* the page is in a paging file (details in ss_xlat) */
+    SS_E_DEMAND_ZERO = -19,   /* the page is demand-zero: committed, never touched */
+    SS_E_BAD_PFN = -20,       /* a paging entry names a paging structure outside the source */
+    SS_E_PT_READ = -21,       /* a paging-structure entry could not be read */
+    SS_E_BAD_NUMBER = -22,    /* a number in a text argument could not be parsed */
+    SS_E_BUSY = -23,          /* the source is in use and cannot be changed now */
+    SS_E_STALE = -24,         /* a live source changed under a cached answer */
+    SS_E_RESERVED_BIT = -25,  /* a paging entry (or CR3) sets a bit the CPU reserves (SDM 4.5) */
+    SS_E_CANCELLED = -26,     /* a caller's callback asked a long operation (a scan) to stop */
+    SS_E_NO_PHYS_MEMORY = -27 /* the source holds no physical memory this reader knows (a header-only,
+                                 triage or unknown crash-dump type): only its metadata can be read */
 } ss_status;
 
 /* The library's version as "MAJOR.MINOR.PATCH", at run time (the SS_VERSION_* macros

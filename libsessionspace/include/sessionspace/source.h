@@ -54,10 +54,53 @@ typedef enum ss_mode {
  * "kdump:", "lime:". On failure *out is set to NULL and, when err is not NULL, it
  * receives the status and a message naming the file and what is wrong.
  *
+ * The path must be a regular file or a block device: a FIFO, socket or character
+ * device is refused (SS_E_UNSUPPORTED) without blocking, a directory with SS_E_IS_DIR.
+ * A crash dump whose DumpType holds no physical memory this reader knows (a triage
+ * or header-only dump) opens: ss_source_info() has its header, it holds no ranges,
+ * and reads (hence translations) fail with SS_E_NO_PHYS_MEMORY.
+ *
  * Errors: SS_E_INVALID_ARG, SS_E_NOT_FOUND, SS_E_IS_DIR, SS_E_EMPTY,
  * SS_E_TRUNCATED, SS_E_FORMAT, SS_E_CORRUPT, SS_E_UNSUPPORTED, SS_E_IO, SS_E_NOMEM.
  */
 ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err);
+
+/*
+ * Options of ss_source_open_ex(). Versioned like the other option structs: set
+ * version (SS_OPEN_OPTIONS_INIT does) and new members are only ever appended.
+ */
+typedef struct ss_open_options {
+    unsigned version; /* SS_OPEN_OPTIONS_VERSION */
+    uint32_t flags;   /* SS_OPEN_* */
+} ss_open_options;
+
+#define SS_OPEN_OPTIONS_VERSION 1
+#define SS_OPEN_OPTIONS_INIT                                                                                 \
+    {                                                                                                        \
+        SS_OPEN_OPTIONS_VERSION, 0                                                                           \
+    }
+
+/*
+ * SS_OPEN_PREAD: for a file that may change or shrink while it is open (a dump still
+ * being written or copied, a file on a network share). Without it (the default) the
+ * file is mapped and its pages are handed out zero-copy: fast, but if another process
+ * truncates the file, the next access to a page past the new end raises SIGBUS in the
+ * calling process (the library installs no signal handler). With it, the file is
+ * mapped only while ss_source_open_ex() parses its headers; after that every byte
+ * is read with pread() into the caller's buffer or the space's private frame copies,
+ * the metadata the source keeps (bitmaps, notes) is copied, ss_source_page() answers
+ * SS_E_UNSUPPORTED, and a read of bytes the file no longer holds fails with
+ * SS_E_TRUNCATED instead of faulting. Pages already copied stay readable (their old
+ * contents). A truncation racing the open call itself is not covered.
+ */
+#define SS_OPEN_PREAD 0x1u
+
+/*
+ * ss_source_open() with options (opts NULL: the defaults, as ss_source_open()).
+ * Errors: as ss_source_open(), and SS_E_INVALID_ARG for an unknown flag or a
+ * version 0 or newer than this library.
+ */
+ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_source **out, ss_error *err);
 
 /* Closes a source and releases everything it holds. NULL is a no-op. */
 void ss_source_close(ss_source *src);
@@ -77,7 +120,9 @@ const char *ss_mode_name(ss_mode mode);
  * tells how many leading bytes of buf are valid, and the status says why the read
  * stopped: SS_E_NO_PAGE (a page the source does not hold), SS_E_RANGE (past the
  * end), SS_E_IO / SS_E_CORRUPT (the medium failed), SS_E_SHORT_READ (a custom
- * backend said SS_OK without storing every byte), SS_E_INVALID_ARG (NULL src, or
+ * backend said SS_OK without storing every byte), SS_E_TRUNCATED (SS_OPEN_PREAD:
+ * the file shrank since it was opened), SS_E_NO_PHYS_MEMORY (a header-only or triage
+ * dump), SS_E_INVALID_ARG (NULL src, or
  * NULL buf with len > 0). A custom backend's status that is not an ss_status code
  * is reported as SS_E_IO, and *nread never exceeds len.
  */
@@ -85,9 +130,12 @@ ss_status ss_source_read(ss_source *src, uint64_t pa, void *buf, size_t len, siz
 
 /*
  * Zero-copy access: sets *page to the 4 KiB page at frame pfn, valid until the
- * source is closed (for live sources: until ss_source_generation() changes).
+ * source is closed (for live sources: until ss_source_generation() changes). The
+ * pointer is into the file's mapping: it stays valid only as long as the file is
+ * not truncated below that page (touching it after that raises SIGBUS; open with
+ * SS_OPEN_PREAD when the file may shrink).
  * Returns SS_E_UNSUPPORTED when the backend cannot hand out pointers for this
- * page (compressed pages, debugger stubs): fall back to ss_source_read().
+ * page (compressed pages, debugger stubs, SS_OPEN_PREAD): fall back to ss_source_read().
  * SS_E_NO_PAGE / SS_E_RANGE as for ss_source_read.
  */
 ss_status ss_source_page(ss_source *src, uint64_t pfn, const uint8_t **page);

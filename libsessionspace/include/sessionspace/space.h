@@ -163,10 +163,22 @@ ss_status ss_space_options_init(ss_space_options *opts, unsigned version);
  * library, dtb above 32 bits in a 32-bit mode, opts->cache_entries above 2^28),
  * SS_E_RESERVED_BIT (4/5-level: dtb sets CR3 bits 62:52, reserved in SDM Vol. 3A
  * table 4-12 — LAM's bits 62:61 are not modelled),
- * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NOMEM.
+ * SS_E_UNSUPPORTED (AUTO and the source does not know its mode), SS_E_NO_PHYS_MEMORY
+ * (the source is a header-only or triage dump: it holds no page tables), SS_E_NOMEM.
  */
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
                         ss_space **out);
+
+/*
+ * ss_space_open() that also says why it failed: on failure, when err is not NULL,
+ * err->status is the returned status and err->message names the cause (a NULL
+ * argument, an unknown mode, an options version this library does not know, a cache
+ * size over the limit, a source without physical memory, no paging mode recorded
+ * for SS_MODE_AUTO, a dtb that is not a root in the mode, reserved CR3 bits, no
+ * memory). Same statuses as ss_space_open(); err is left alone on success.
+ */
+ss_status ss_space_open_ex(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
+                           ss_space **out, ss_error *err);
 
 /* Frees a space and its cache. NULL is a no-op. */
 void ss_space_close(ss_space *space);

@@ -135,17 +135,58 @@ static inline bool ss_cpu_paging_mode(const ss_cpu_state *c, ss_mode *mode)
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* A read-only mapping of a whole file. */
+/*
+ * A file a backend reads. Two modes (ss_open_options.flags):
+ *  - mapped (default): data maps the whole file for the source's lifetime; pages
+ *    are handed out zero-copy. The file must not shrink while open (SIGBUS).
+ *  - SS_OPEN_PREAD: data maps the file only while the backend parses it at open;
+ *    ss_file_settle() then unmaps it (data = NULL) and every later byte comes
+ *    through ss_file_copy() (pread), so a file that shrinks gives SS_E_TRUNCATED.
+ * After open, backends read page data only through ss_file_copy() / segmap.h, and
+ * hand out pointers into data only when it is not NULL.
+ */
 typedef struct ss_file {
-    const char *path; /* owned copy */
+    const char *path; /* owned copy for messages: a long path is shortened in the middle */
     int fd;
-    const uint8_t *data;
+    const uint8_t *data; /* NULL after ss_file_settle() in pread mode */
     uint64_t size;
+    uint64_t stored; /* bytes the file really stores (st_blocks, at most size; size if unknown) */
+    bool pread;      /* SS_OPEN_PREAD */
 } ss_file;
 
-/* Maps path read-only. Errors: NOT_FOUND, IS_DIR, EMPTY, IO, NOMEM. */
-ss_status ss_file_map(const char *path, ss_file *f, ss_error *err);
+/* Opens and maps path read-only. Errors: NOT_FOUND, IS_DIR, EMPTY, UNSUPPORTED (FIFO,
+ * character device, socket), IO, NOMEM. */
+ss_status ss_file_map(const char *path, uint32_t flags, ss_file *f, ss_error *err);
 void ss_file_unmap(ss_file *f);
+
+/* End of a backend's open: in pread mode drops the mapping (data = NULL). */
+void ss_file_settle(ss_file *f);
+
+/*
+ * Copies [off, off + len) of the file into buf: from the mapping, or with pread.
+ * SS_OK, SS_E_TRUNCATED (the file now ends before off + len: it shrank after open),
+ * SS_E_IO.
+ */
+ss_status ss_file_copy(const ss_file *f, uint64_t off, void *buf, size_t len);
+
+/* Writes path into out (cap bytes), shortened in the middle with "..." to fit. */
+void ss_short_path(char *out, size_t cap, const char *path);
+#define SS_SHORT_PATH 128u /* room for a path in a 256-byte message, reason included */
+
+/*
+ * Writes len bytes that come from a file (a signature, a name) into out (cap bytes,
+ * NUL-terminated) for a message: printable ASCII as is, any other byte, backslash
+ * and quote as \xNN, so a crafted file cannot send control sequences to a terminal.
+ * Returns out.
+ */
+const char *ss_escape_bytes(char *out, size_t cap, const void *bytes, size_t len);
+
+/*
+ * What a header may make a reader scan or allocate before any page is read: up to
+ * this many bytes freely, beyond it no more than the file really stores (ss_file.stored),
+ * so that a small sparse file cannot declare gigabytes of bitmap.
+ */
+#define SS_FREE_SCAN_BYTES (64ull << 20)
 
 /*
  * A built-in file backend: probe() says whether data looks like its format (only

@@ -135,7 +135,9 @@ typedef struct dmp_ctx {
     size_t nsegs;
     ss_segmap map; /* run / range dumps: physical address -> file offset */
     bool bitmap;   /* bitmap dumps: rank index instead of segments */
+    bool no_phys;  /* a DumpType with no physical memory this reader knows: header only */
     ss_bitrank rank;
+    uint8_t *bits; /* SS_OPEN_PREAD: the bitmap, copied (the rank index reads it) */
     uint64_t first_page;
     ss_phys_range *ranges;
     size_t nranges;
@@ -163,6 +165,8 @@ static uint32_t rd32(const uint8_t *p)
 /* File offset of frame pfn; SS_E_RANGE past the dump's end, SS_E_NO_PAGE in a hole. */
 static ss_status dmp_locate(const dmp_ctx *d, uint64_t pfn, uint64_t *off)
 {
+    if (d->no_phys)
+        return SS_E_NO_PHYS_MEMORY;
     if (pfn >= d->npfn)
         return SS_E_RANGE;
     if (d->bitmap) {
@@ -197,7 +201,9 @@ static ss_status dmp_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t 
         size_t n = SS_PAGE_SIZE - (size_t)in_page;
         if (n > len - done)
             n = len - done;
-        memcpy(out + done, d->file.data + off + in_page, n);
+        st = ss_file_copy(&d->file, off + in_page, out + done, n);
+        if (st != SS_OK)
+            return st;
         done += n;
         *nread = done;
     }
@@ -209,6 +215,8 @@ static const uint8_t *dmp_page(void *ctx, uint64_t pfn, ss_status *status)
     const dmp_ctx *d = ctx;
     uint64_t off;
     *status = dmp_locate(d, pfn, &off);
+    if (*status == SS_OK && !d->file.data) /* SS_OPEN_PREAD: no pointers into the file */
+        *status = SS_E_UNSUPPORTED;
     return *status == SS_OK ? d->file.data + off : NULL;
 }
 
@@ -232,6 +240,7 @@ static void dmp_close(void *ctx)
     dmp_ctx *d = ctx;
     ss_file_unmap(&d->file);
     ss_bitrank_free(&d->rank);
+    free(d->bits);
     free(d->segs);
     ss_segmap_free(&d->map);
     free(d->ranges);
@@ -396,11 +405,14 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
         return ss_fail(err, SS_E_TRUNCATED, "%s: file ends inside the bitmap header at offset %#x",
                        d->file.path, (unsigned)d->lay->header_size);
     uint32_t sig = rd32(b), valid = rd32(b + 4);
-    if ((sig != SIG_SDMP && sig != SIG_FDMP) || valid != SIG_DUMP)
+    if ((sig != SIG_SDMP && sig != SIG_FDMP) || valid != SIG_DUMP) {
+        char s1[20], s2[20];
         return ss_fail(err, SS_E_CORRUPT,
-                       "%s: DumpType %u needs an SDMP or FDMP bitmap header at offset %#x, found '%.4s%.4s'",
-                       d->file.path, d->info.dump_type, (unsigned)d->lay->header_size, (const char *)b,
-                       (const char *)b + 4);
+                       "%s: DumpType %u needs a bitmap header at offset %#x with signature SDMP or FDMP and "
+                       "ValidDump DUMP; found signature '%s', ValidDump '%s'",
+                       d->file.path, d->info.dump_type, (unsigned)d->lay->header_size,
+                       ss_escape_bytes(s1, sizeof s1, b, 4), ss_escape_bytes(s2, sizeof s2, b + 4, 4));
+    }
     uint64_t first = rd(b + BMP_FIRST_PAGE, 8);
     uint64_t nbits = rd(b + BMP_BITS, 8);
     if (nbits > MAX_PFN)
@@ -412,6 +424,15 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
         return ss_fail(err, SS_E_TRUNCATED,
                        "%s: bitmap of %llu pages (%llu bytes) runs past the end of the file", d->file.path,
                        (unsigned long long)nbits, (unsigned long long)nbytes);
+    /* The rank index scans the whole bitmap at open: a header may not make that cost
+     * more than the file really stores (a sparse file can declare 4 GiB of bitmap in
+     * a few KiB of disk). */
+    if (nbytes > SS_FREE_SCAN_BYTES && nbytes > d->file.stored)
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: a bitmap of %llu pages (%llu bytes) is larger than the %llu bytes the file "
+                       "stores (a sparse file?); refusing to scan it",
+                       d->file.path, (unsigned long long)nbits, (unsigned long long)nbytes,
+                       (unsigned long long)d->file.stored);
     uint64_t bitmap_end = d->lay->header_size + BMP_BITMAP + nbytes;
     if (first < bitmap_end)
         return ss_fail(err, SS_E_CORRUPT,
@@ -437,6 +458,14 @@ static ss_status open_bitmap(dmp_ctx *d, ss_error *err)
                        (unsigned long long)d->file.size);
     d->first_page = first;
     d->npfn = nbits;
+    if (d->file.pread) { /* the mapping goes away after open: the rank index needs its own copy */
+        d->bits = malloc(nbytes ? (size_t)nbytes : 1);
+        if (!d->bits)
+            return ss_fail(err, SS_E_NOMEM, "out of memory for a bitmap of %llu bytes",
+                           (unsigned long long)nbytes);
+        memcpy(d->bits, b + BMP_BITMAP, (size_t)nbytes);
+        d->rank.bits = d->bits;
+    }
     return SS_OK;
 }
 
@@ -449,11 +478,14 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
     if (avail < RDMP_RANGES)
         return ss_fail(err, SS_E_TRUNCATED, "%s: file ends inside the RDMP header at offset %#llx",
                        d->file.path, (unsigned long long)base);
-    if (rd32(r + 4) != SIG_RDMP || rd32(r + 8) != SIG_DUMP)
+    if (rd32(r + 4) != SIG_RDMP || rd32(r + 8) != SIG_DUMP) {
+        char s1[20], s2[20];
         return ss_fail(err, SS_E_CORRUPT,
-                       "%s: DumpType %#x needs an RDMP header at offset %#llx, found '%.4s%.4s'",
-                       d->file.path, d->info.dump_type, (unsigned long long)base, (const char *)r + 4,
-                       (const char *)r + 8);
+                       "%s: DumpType %#x needs an RDMP header at offset %#llx (signature RDMP, ValidDump "
+                       "DUMP); found signature '%s', ValidDump '%s'",
+                       d->file.path, d->info.dump_type, (unsigned long long)base,
+                       ss_escape_bytes(s1, sizeof s1, r + 4, 4), ss_escape_bytes(s2, sizeof s2, r + 8, 4));
+    }
     uint64_t meta = rd(r + RDMP_METADATA_SIZE, 8);
     uint64_t first = rd(r + RDMP_FIRST_PAGE, 8);
     /* The metadata (sub-header + ranges) runs from RDMP_METADATA to the first page. */
@@ -523,6 +555,8 @@ static ss_status open_rdmp(dmp_ctx *d, ss_error *err)
 /* ranges(): runs of set bits for bitmaps; the segment index for run and range dumps. */
 static ss_status build_ranges(dmp_ctx *d, ss_error *err)
 {
+    if (d->no_phys)
+        return SS_OK; /* no ranges */
     if (d->bitmap) {
         /* One pass to count, one to fill: exactly one allocation, at most one
          * range per present page (so never more than 1/256 of the file size). */
@@ -621,10 +655,13 @@ static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void 
                                          file->path, d->info.dump_type);
             break;
         default:
-            st = ss_fail(err, SS_E_UNSUPPORTED,
-                         "%s: DumpType %u holds no physical memory this reader knows (header-only, triage or "
-                         "unknown)",
-                         file->path, d->info.dump_type);
+            /*
+             * Triage (4), header-only and unknown types: the header is read (info
+             * shows it), and every read answers SS_E_NO_PHYS_MEMORY. A triage dump's
+             * pages (a few stacks and modules) sit in a layout of their own that
+             * this reader does not parse.
+             */
+            d->no_phys = true;
         }
     }
     if (st == SS_OK)
@@ -636,6 +673,7 @@ static ss_status crashdump_open(ss_file *file, const ss_backend_ops **ops, void 
         dmp_close(d);
         return st;
     }
+    ss_file_settle(&d->file);
     *ops = L->width == 8 ? &dmp64_ops : &dmp32_ops;
     *format = L->width == 8 ? SS_FORMAT_CRASHDUMP64 : SS_FORMAT_CRASHDUMP32;
     *ctx = d;

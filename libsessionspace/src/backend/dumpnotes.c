@@ -93,10 +93,15 @@ ss_status ss_notes_parse(ss_dumpnotes *n, const uint8_t *p, uint64_t len, bool l
                            "%llu-byte note area",
                            path, (unsigned long long)pos, (unsigned long long)namesz,
                            (unsigned long long)descsz, (unsigned long long)len);
-        if (namesz == 0 && descsz == 0 && type == 0) { /* zero padding after the last note */
+        if (namesz == 0 && descsz == 0) { /* zero padding after the last note, or an empty note */
             pos += 12;
             continue;
         }
+        if (n->nnotes >= SS_MAX_NOTES)
+            return ss_fail(err, SS_E_CORRUPT,
+                           "%s: more than %u ELF notes (the next at offset %llu of the note area); a "
+                           "memory dump carries a few per CPU",
+                           path, (unsigned)SS_MAX_NOTES, (unsigned long long)pos);
         if (!grow((void **)&n->notes, &n->cap_notes, n->nnotes, sizeof *n->notes))
             return ss_fail(err, SS_E_NOMEM, "out of memory");
         ss_note *note = &n->notes[n->nnotes++];

@@ -28,10 +28,18 @@ typedef struct ss_dumpnotes {
 } ss_dumpnotes;
 
 /*
+ * At most this many notes are kept: QEMU writes two per vCPU (NT_PRSTATUS, QEMU) and
+ * one VMCOREINFO, so 2^16 covers 32,000 vCPUs, while a crafted file of nothing but
+ * 12-byte notes cannot make the index grow past ~2.6 MB.
+ */
+#define SS_MAX_NOTES 65536u
+
+/*
  * Appends the notes of one note area (4-byte aligned Elf_Nhdr records) to n. The
  * bytes must outlive n. long_mode says the container itself marks the CPUs as being
- * in IA-32e mode (ELF e_machine EM_X86_64). Errors: SS_E_CORRUPT (a record runs
- * past the area; a QEMU note too short for CR0..CR4), SS_E_NOMEM.
+ * in IA-32e mode (ELF e_machine EM_X86_64). Notes with neither name nor descriptor
+ * are skipped. Errors: SS_E_CORRUPT (a record runs past the area; a QEMU note too
+ * short for CR0..CR4; more than SS_MAX_NOTES notes), SS_E_NOMEM.
  */
 ss_status ss_notes_parse(ss_dumpnotes *n, const uint8_t *p, uint64_t len, bool long_mode, ss_error *err,
                          const char *path);

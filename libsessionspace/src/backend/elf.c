@@ -38,7 +38,8 @@ typedef struct elf_ctx {
     ss_dumpnotes notes; /* first: the ss_notes_* ops take the context as notes */
     ss_file file;
     ss_segmap map;
-    uint64_t mem_end; /* one past the highest p_paddr + p_memsz: below it, missing bytes are holes */
+    uint64_t mem_end;   /* one past the highest p_paddr + p_memsz: below it, missing bytes are holes */
+    uint8_t *note_copy; /* SS_OPEN_PREAD: the PT_NOTE areas, copied (notes point into them) */
 } elf_ctx;
 _Static_assert(offsetof(elf_ctx, notes) == 0, "the ss_notes_* ops read the context as its notes");
 
@@ -50,7 +51,7 @@ static uint64_t addr_at(const elf_layout *L, const uint8_t *p)
 static ss_status elf_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
 {
     elf_ctx *e = ctx;
-    ss_status st = ss_segmap_read(&e->map, e->file.data, pa, buf, len, nread);
+    ss_status st = ss_segmap_read(&e->map, &e->file, pa, buf, len, nread);
     if (st == SS_E_RANGE && pa + *nread >= pa && pa + *nread < e->mem_end)
         st = SS_E_NO_PAGE; /* in a p_memsz tail: absent, not past the end */
     return st;
@@ -59,7 +60,7 @@ static ss_status elf_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t 
 static const uint8_t *elf_page(void *ctx, uint64_t pfn, ss_status *status)
 {
     elf_ctx *e = ctx;
-    const uint8_t *p = ss_segmap_page(&e->map, e->file.data, pfn, status);
+    const uint8_t *p = ss_segmap_page(&e->map, &e->file, pfn, status);
     if (!p && *status == SS_E_RANGE && pfn <= (UINT64_MAX >> SS_PAGE_SHIFT) &&
         (pfn << SS_PAGE_SHIFT) < e->mem_end)
         *status = SS_E_NO_PAGE;
@@ -79,6 +80,7 @@ static void elf_close(void *ctx)
     elf_ctx *e = ctx;
     ss_segmap_free(&e->map);
     ss_notes_free(&e->notes);
+    free(e->note_copy);
     ss_file_unmap(&e->file);
     free(e);
 }
@@ -176,7 +178,22 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
      * at one large note area would otherwise be parsed once per header (time and
      * memory quadratic in the file size).
      */
-    uint64_t note_bytes = 0;
+    uint64_t note_bytes = 0, note_used = 0;
+    if (file->pread) { /* the notes must outlive the mapping: one copy of every PT_NOTE area */
+        uint64_t total = 0;
+        for (uint64_t i = 0; i < phnum; i++) {
+            const uint8_t *ph = h + phoff + i * phentsize;
+            uint64_t off = addr_at(L, ph + L->p_offset), filesz = addr_at(L, ph + L->p_filesz);
+            if (ss_le32(ph + L->p_type) == PT_NOTE && ss_span_ok(off, filesz, file->size) &&
+                total <= file->size)
+                total += filesz; /* more than the file is refused by the loop below */
+        }
+        e->note_copy = malloc(total ? (size_t)(total < file->size ? total : file->size) : 1);
+        if (!e->note_copy) {
+            st = ss_fail(err, SS_E_NOMEM, "out of memory for %llu bytes of notes", (unsigned long long)total);
+            goto fail;
+        }
+    }
     for (uint64_t i = 0; i < phnum; i++) {
         const uint8_t *ph = h + phoff + i * phentsize;
         uint32_t type = ss_le32(ph + L->p_type);
@@ -202,7 +219,13 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
                     (unsigned long long)file->size);
                 goto fail;
             }
-            st = ss_notes_parse(&e->notes, h + off, filesz, long_mode, err, path);
+            const uint8_t *area = h + off;
+            if (e->note_copy) {
+                memcpy(e->note_copy + note_used, area, (size_t)filesz);
+                area = e->note_copy + note_used;
+                note_used += filesz;
+            }
+            st = ss_notes_parse(&e->notes, area, filesz, long_mode, err, path);
             if (st != SS_OK)
                 goto fail;
             continue;
@@ -232,6 +255,7 @@ static ss_status elf_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
     }
     free(segs);
     e->file = *file;
+    ss_file_settle(&e->file);
     *ops = &elf_ops;
     *ctx = e;
     return SS_OK;
@@ -239,6 +263,7 @@ fail:
     free(segs);
     ss_segmap_free(&e->map);
     ss_notes_free(&e->notes);
+    free(e->note_copy);
     free(e);
     return st;
 }

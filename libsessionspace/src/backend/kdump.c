@@ -88,7 +88,8 @@ typedef struct kdump_ctx {
     uint64_t desc_off; /* logical offset of page_desc 0 */
     ss_phys_range *ranges;
     size_t nranges;
-    uint8_t *meta; /* owned copies of the VMCOREINFO text and the note area */
+    uint8_t *meta;  /* owned copies of the VMCOREINFO text and the note area */
+    unsigned stage; /* how far parse() got: the layout that got further has the real complaint */
 #ifdef HAVE_SS_DEP_LIBZSTD
     /* A spare zstd context, taken and given back atomically: creating one per page
      * (ZSTD_decompress) costs a ~160 KiB allocation each time. A reader that finds
@@ -98,11 +99,23 @@ typedef struct kdump_ctx {
 } kdump_ctx;
 _Static_assert(offsetof(kdump_ctx, notes) == 0, "the ss_notes_* ops read the context as its notes");
 
-/* Copies logical [off, off + len) into buf; false when any of it is missing. */
-static bool lread(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
+/* Copies logical [off, off + len) into buf: SS_OK, or why not (a hole, the end, a file that shrank). */
+static ss_status lread_st(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
 {
     size_t n;
-    return ss_segmap_read(&k->lmap, k->file.data, off, buf, len, &n) == SS_OK;
+    return ss_segmap_read(&k->lmap, &k->file, off, buf, len, &n);
+}
+
+/* lread_st() == SS_OK. */
+static bool lread(const kdump_ctx *k, uint64_t off, void *buf, size_t len)
+{
+    return lread_st(k, off, buf, len) == SS_OK;
+}
+
+/* A failed read of bytes the open checked: the file shrank or failed, else a flattened hole. */
+static ss_status after_open(ss_status st)
+{
+    return st == SS_E_TRUNCATED || st == SS_E_IO ? st : SS_E_CORRUPT;
 }
 
 static bool dumped(const kdump_ctx *k, uint64_t pfn)
@@ -124,8 +137,9 @@ typedef struct page_desc {
 static ss_status get_desc(const kdump_ctx *k, uint64_t pfn, page_desc *d)
 {
     uint8_t b[PD_SIZE];
-    if (!lread(k, k->desc_off + desc_index(k, pfn) * PD_SIZE, b, sizeof b))
-        return SS_E_CORRUPT; /* the table was checked at open; only a hole in a flattened file gets here */
+    ss_status st = lread_st(k, k->desc_off + desc_index(k, pfn) * PD_SIZE, b, sizeof b);
+    if (st != SS_OK) /* the table was checked at open: a hole in a flattened file, or the file shrank */
+        return after_open(st);
     d->offset = ss_le64(b);
     d->size = ss_le32(b + 8);
     d->flags = ss_le32(b + 12);
@@ -199,17 +213,17 @@ static ss_status load_block(const kdump_ctx *k, uint64_t pfn, uint8_t *out, uint
     ss_status st = get_desc(k, pfn, &d);
     if (st != SS_OK)
         return st;
-    const uint8_t *src = ss_segmap_ptr(&k->lmap, k->file.data, d.offset, d.size);
+    const uint8_t *src = ss_segmap_ptr(&k->lmap, &k->file, d.offset, d.size);
     if (!(d.flags & DUMP_COMPRESSED)) {
         if (src)
             memcpy(out, src, d.size);
-        else if (!lread(k, d.offset, out, d.size))
-            return SS_E_CORRUPT;
+        else if ((st = lread_st(k, d.offset, out, d.size)) != SS_OK)
+            return after_open(st);
         return SS_OK;
     }
     if (!src) {
-        if (!lread(k, d.offset, scratch, d.size))
-            return SS_E_CORRUPT;
+        if ((st = lread_st(k, d.offset, scratch, d.size)) != SS_OK)
+            return after_open(st);
         src = scratch;
     }
     return decompress(k, d.flags, src, d.size, out);
@@ -271,7 +285,7 @@ static const uint8_t *kdump_page(void *ctx, uint64_t pfn4k, ss_status *status)
         return NULL;
     const uint8_t *p = NULL;
     if (!(d.flags & DUMP_COMPRESSED))
-        p = ss_segmap_ptr(&k->lmap, k->file.data, d.offset, d.size);
+        p = ss_segmap_ptr(&k->lmap, &k->file, d.offset, d.size);
     if (!p) {
         *status = SS_E_UNSUPPORTED;
         return NULL;
@@ -416,10 +430,63 @@ static uint64_t load_word(const uint8_t *p, unsigned width)
     return width == 8 ? ss_le64(p) : ss_le32(p);
 }
 
+/*
+ * Ranges of a dump makedumpfile did not finish (status DUMP_INCOMPLETE): a page whose
+ * bit is set but whose descriptor is still empty (offset and size 0) was never
+ * written, so it is left out of the ranges as well as read as SS_E_NO_PAGE. Costs one
+ * descriptor read per dumped page, only for such dumps.
+ */
+static ss_status incomplete_ranges(kdump_ctx *k, uint64_t total, ss_error *err)
+{
+    /* the runs of set bits (at most one per dumped page, and those are bounded by the
+     * descriptor table checked against the file), page by page in PFN order */
+    uint64_t nruns = ss_bitrank_runs(&k->rank, NULL);
+    ss_phys_range *runs = malloc((size_t)(nruns ? nruns : 1) * sizeof *runs);
+    if (!runs)
+        return ss_fail(err, SS_E_NOMEM, "out of memory");
+    ss_bitrank_runs(&k->rank, runs);
+    ss_status st = SS_OK;
+    size_t cap = 0;
+    uint64_t index = 0, next = UINT64_MAX; /* the PFN that would extend the last range */
+    for (uint64_t r = 0; r < nruns && st == SS_OK; r++) {
+        uint64_t first = runs[r].start >> SS_PAGE_SHIFT, end = first + (runs[r].size >> SS_PAGE_SHIFT);
+        for (uint64_t pfn = first; pfn < end; pfn++) {
+            uint8_t b[PD_SIZE];
+            if (index >= total || !lread(k, k->desc_off + index * PD_SIZE, b, sizeof b)) {
+                st = ss_fail(err, SS_E_TRUNCATED, "%s: page descriptor %llu (PFN %#llx) cannot be read",
+                             k->file.path, (unsigned long long)index, (unsigned long long)pfn);
+                break;
+            }
+            index++;
+            if (ss_le64(b) == 0 && ss_le32(b + 8) == 0)
+                continue; /* never written */
+            if (pfn == next) {
+                k->ranges[k->nranges - 1].size += k->block_size;
+            } else {
+                if (k->nranges == cap) {
+                    size_t ncap = cap ? 2 * cap : 64;
+                    ss_phys_range *g = realloc(k->ranges, ncap * sizeof *g);
+                    if (!g) {
+                        st = ss_fail(err, SS_E_NOMEM, "out of memory");
+                        break;
+                    }
+                    k->ranges = g;
+                    cap = ncap;
+                }
+                k->ranges[k->nranges++] = (ss_phys_range){pfn << k->shift, k->block_size};
+            }
+            next = pfn + 1;
+        }
+    }
+    free(runs);
+    return st;
+}
+
 /* Reads the header, sub-header and bitmap, and checks the descriptor table. */
 static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
 {
     const char *path = k->file.path;
+    k->stage = 0;
     uint8_t h[DH_MAX];
     if (!lread(k, 0, h, 8) || memcmp(h, "KDUMP   ", 8) != 0)
         return ss_fail(
@@ -436,6 +503,7 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     if (!block_size_ok(bs))
         return ss_fail(err, SS_E_CORRUPT, "%s: block_size %u (%s header) is not a power of two in [4096, %u]",
                        path, bs, L->name, MAX_BLOCK_SIZE);
+    k->stage = 1;
     k->block_size = bs;
     for (k->shift = SS_PAGE_SHIFT; (1u << k->shift) < bs;) /* bs: a power of two, checked above */
         k->shift++;
@@ -452,6 +520,7 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_TRUNCATED, "%s: kdump sub-header (%zu bytes at %u) is missing or cut short",
                        path, shlen, bs);
     k->max_mapnr = version >= 6 ? ss_le64(sh + L->sh_max_mapnr_64) : ss_le32(h + L->dh_max_mapnr);
+    k->stage = 2;
 
     /* The 2nd bitmap: second half of the bitmap blocks. */
     uint64_t bitmap_off = (1 + sub_blocks) * bs, half = bitmap_blocks * bs / 2;
@@ -468,6 +537,7 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_CORRUPT,
                        "%s: max_mapnr %llu pages of %u bytes exceed a 64-bit address space", path,
                        (unsigned long long)k->max_mapnr, bs);
+    k->stage = 3;
     uint64_t need = (k->max_mapnr + 7) / 8;
     /* The bitmap is copied below, so it must be in the file; a flattened stream's
      * logical size (checked above) may be far larger than the file: check the bytes
@@ -475,6 +545,14 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
     if (need && !ss_segmap_holds(&k->lmap, bitmap_off + half, need))
         return ss_fail(err, SS_E_TRUNCATED, "%s: the 2nd bitmap (%llu bytes at %llu) is not in the file",
                        path, (unsigned long long)need, (unsigned long long)(bitmap_off + half));
+    /* The bitmap is copied and scanned at open: a header may not make that cost more
+     * than the file really stores (a 12 KiB sparse file can declare 2^34 pages). */
+    if (need > SS_FREE_SCAN_BYTES && need > k->file.stored)
+        return ss_fail(err, SS_E_CORRUPT,
+                       "%s: a bitmap of %llu pages (%llu bytes) is larger than the %llu bytes the file "
+                       "stores (a sparse file?); refusing to copy it",
+                       path, (unsigned long long)k->max_mapnr, (unsigned long long)need,
+                       (unsigned long long)k->file.stored);
     k->bitmap = malloc(need ? need : 1);
     if (!k->bitmap)
         return ss_fail(err, SS_E_NOMEM, "out of memory for a bitmap of %llu pages",
@@ -491,14 +569,23 @@ static ss_status parse(kdump_ctx *k, const kdump_layout *L, ss_error *err)
         return ss_fail(err, SS_E_TRUNCATED, "%s: %llu page descriptors at %llu run past the end of the dump",
                        path, (unsigned long long)total, (unsigned long long)k->desc_off);
 
-    k->ranges = malloc((runs ? runs : 1) * sizeof *k->ranges);
-    if (!k->ranges)
-        return ss_fail(err, SS_E_NOMEM, "out of memory");
-    k->nranges = (size_t)ss_bitrank_runs(&k->rank, k->ranges);
-    for (size_t i = 0; i < k->nranges && k->shift != SS_PAGE_SHIFT; i++) { /* runs count 4 KiB pages */
-        k->ranges[i].start = (k->ranges[i].start >> SS_PAGE_SHIFT) << k->shift;
-        k->ranges[i].size = (k->ranges[i].size >> SS_PAGE_SHIFT) << k->shift;
+    k->stage = 4;
+
+    if (k->status & DUMP_INCOMPLETE) {
+        ss_status rst = incomplete_ranges(k, total, err);
+        if (rst != SS_OK)
+            return rst;
+    } else {
+        k->ranges = malloc((runs ? runs : 1) * sizeof *k->ranges);
+        if (!k->ranges)
+            return ss_fail(err, SS_E_NOMEM, "out of memory");
+        k->nranges = (size_t)ss_bitrank_runs(&k->rank, k->ranges);
+        for (size_t i = 0; i < k->nranges && k->shift != SS_PAGE_SHIFT; i++) { /* runs count 4 KiB pages */
+            k->ranges[i].start = (k->ranges[i].start >> SS_PAGE_SHIFT) << k->shift;
+            k->ranges[i].size = (k->ranges[i].size >> SS_PAGE_SHIFT) << k->shift;
+        }
     }
+    k->stage = 5;
 
     /* VMCOREINFO text and ELF notes (copied: they may straddle flattened records). */
     uint64_t vi_off = ss_le64(sh + L->sh_off_vmcoreinfo),
@@ -570,19 +657,23 @@ static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ct
     }
     if (st == SS_OK) {
         /* The header does not say its layout: take the 64-bit one unless it does
-         * not hold together and the 32-bit one does. */
+         * not hold together and the 32-bit one does. When both fail, the reading
+         * that got further through the file has the real complaint (a 32-bit
+         * header's max_mapnr can look like a 64-bit block_size, and the reverse). */
         ss_error e64 = {0};
         st = parse(k, &kd64, &e64);
+        unsigned stage64 = k->stage;
         uint8_t h[DH_MAX];
         if (st != SS_OK && st != SS_E_NOMEM && lread(k, 0, h, kd32.dh_size) &&
             block_size_ok(ss_le32(h + kd32.dh_block_size))) {
             reset(k);
-            st = parse(k, &kd32, err);
-            if (st != SS_OK && block_size_ok(ss_le32(h + kd64.dh_block_size))) {
-                st = e64.status; /* both failed: the 64-bit reading's complaint is the likelier one */
-                if (err)
-                    *err = e64;
-            }
+            ss_error e32 = {0};
+            st = parse(k, &kd32, &e32);
+            bool use32 = st == SS_OK || st == SS_E_NOMEM || k->stage > stage64;
+            if (!use32)
+                st = e64.status;
+            if (st != SS_OK && err)
+                *err = use32 ? e32 : e64;
         } else if (st != SS_OK && err)
             *err = e64;
     }
@@ -590,6 +681,7 @@ static ss_status kdump_open(ss_file *file, const ss_backend_ops **ops, void **ct
         kdump_free(k); /* the caller still owns the mapping */
         return st;
     }
+    ss_file_settle(&k->file);
     *ops = &kdump_ops;
     *ctx = k;
     return SS_OK;

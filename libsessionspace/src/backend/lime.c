@@ -23,13 +23,13 @@ typedef struct lime_ctx {
 static ss_status lime_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
 {
     lime_ctx *l = ctx;
-    return ss_segmap_read(&l->map, l->file.data, pa, buf, len, nread);
+    return ss_segmap_read(&l->map, &l->file, pa, buf, len, nread);
 }
 
 static const uint8_t *lime_page(void *ctx, uint64_t pfn, ss_status *status)
 {
     lime_ctx *l = ctx;
-    return ss_segmap_page(&l->map, l->file.data, pfn, status);
+    return ss_segmap_page(&l->map, &l->file, pfn, status);
 }
 
 static ss_status lime_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
@@ -56,6 +56,12 @@ static const ss_backend_ops lime_ops = {
     .ranges = lime_ranges,
     .close = lime_close,
 };
+
+static int seg_cmp(const void *a, const void *b)
+{
+    const ss_seg *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
 
 static bool lime_probe(const uint8_t *data, uint64_t size)
 {
@@ -127,12 +133,29 @@ static ss_status lime_open(ss_file *file, const ss_backend_ops **ops, void **ctx
         goto fail;
     }
     st = ss_segmap_build(&l->map, segs, n, false);
+    if (st == SS_E_CORRUPT) { /* name two ranges that overlap */
+        qsort(segs, n, sizeof *segs, seg_cmp);
+        size_t i = 1;
+        while (i < n && segs[i].start - segs[i - 1].start >= segs[i - 1].size)
+            i++;
+        if (i < n)
+            st = ss_fail(err, st, "%s: LiME ranges [%#llx, %#llx] and [%#llx, %#llx] overlap", path,
+                         (unsigned long long)segs[i - 1].start,
+                         (unsigned long long)(segs[i - 1].start + segs[i - 1].size - 1),
+                         (unsigned long long)segs[i].start,
+                         (unsigned long long)(segs[i].start + segs[i].size - 1));
+        else
+            st = ss_fail(err, st, "%s: LiME ranges overlap", path);
+    } else if (st != SS_OK) {
+        ss_fail(err, st, "%s: %s", path, ss_strerror(st));
+    }
     free(segs);
     if (st != SS_OK) {
         free(l);
-        return ss_fail(err, st, "%s: %s", path, st == SS_E_CORRUPT ? "LiME ranges overlap" : ss_strerror(st));
+        return st;
     }
     l->file = *file;
+    ss_file_settle(&l->file);
     *ops = &lime_ops;
     *ctx = l;
     return SS_OK;

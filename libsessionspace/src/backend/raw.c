@@ -20,7 +20,9 @@ static ss_status raw_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t 
         return SS_E_RANGE;
     uint64_t avail = r->file.size - pa;
     size_t n = avail < len ? (size_t)avail : len;
-    memcpy(buf, r->file.data + pa, n);
+    ss_status st = ss_file_copy(&r->file, pa, buf, n);
+    if (st != SS_OK)
+        return st;
     *nread = n;
     return n == len ? SS_OK : SS_E_RANGE;
 }
@@ -31,6 +33,10 @@ static const uint8_t *raw_page(void *ctx, uint64_t pfn, ss_status *status)
     uint64_t npages = r->file.size >> SS_PAGE_SHIFT;
     if (pfn >= npages) {
         *status = SS_E_RANGE;
+        return NULL;
+    }
+    if (!r->file.data) { /* SS_OPEN_PREAD */
+        *status = SS_E_UNSUPPORTED;
         return NULL;
     }
     *status = SS_OK;
@@ -49,7 +55,7 @@ static const uint8_t *raw_flat(void *ctx, uint64_t *size)
 {
     raw_ctx *r = ctx;
     *size = r->file.size;
-    return r->file.data;
+    return r->file.data; /* NULL with SS_OPEN_PREAD: not flat */
 }
 
 static void raw_close(void *ctx)
@@ -90,6 +96,7 @@ static ss_status raw_open(ss_file *file, const ss_backend_ops **ops, void **ctx,
     r->file = *file;
     r->range.start = 0;
     r->range.size = file->size;
+    ss_file_settle(&r->file);
     *ops = &raw_ops;
     *ctx = r;
     return SS_OK;

@@ -189,7 +189,7 @@ const ss_seg *ss_segmap_find(const ss_segmap *m, uint64_t addr)
     return &m->segs[lo];
 }
 
-ss_status ss_segmap_read(const ss_segmap *m, const uint8_t *data, uint64_t addr, void *buf, size_t len,
+ss_status ss_segmap_read(const ss_segmap *m, const ss_file *f, uint64_t addr, void *buf, size_t len,
                          size_t *nread)
 {
     uint8_t *out = buf;
@@ -204,7 +204,9 @@ ss_status ss_segmap_read(const ss_segmap *m, const uint8_t *data, uint64_t addr,
             return SS_E_NO_PAGE;
         uint64_t avail = s->start + s->size - a;
         size_t n = avail < len - done ? (size_t)avail : len - done;
-        memcpy(out + done, data + s->off + (a - s->start), n);
+        ss_status st = ss_file_copy(f, s->off + (a - s->start), out + done, n);
+        if (st != SS_OK)
+            return st;
         done += n;
         *nread = done;
     }
@@ -225,22 +227,24 @@ bool ss_segmap_holds(const ss_segmap *m, uint64_t addr, uint64_t len)
     return true;
 }
 
-const uint8_t *ss_segmap_ptr(const ss_segmap *m, const uint8_t *data, uint64_t addr, uint64_t len)
+const uint8_t *ss_segmap_ptr(const ss_segmap *m, const ss_file *f, uint64_t addr, uint64_t len)
 {
+    if (!f->data)
+        return NULL;
     const ss_seg *s = ss_segmap_find(m, addr);
     if (!s || s->start + s->size - addr < len)
         return NULL;
-    return data + s->off + (addr - s->start);
+    return f->data + s->off + (addr - s->start);
 }
 
-const uint8_t *ss_segmap_page(const ss_segmap *m, const uint8_t *data, uint64_t pfn, ss_status *status)
+const uint8_t *ss_segmap_page(const ss_segmap *m, const ss_file *f, uint64_t pfn, ss_status *status)
 {
     if (pfn > (UINT64_MAX >> SS_PAGE_SHIFT) || (pfn << SS_PAGE_SHIFT) >= m->end) {
         *status = SS_E_RANGE;
         return NULL;
     }
     uint64_t pa = pfn << SS_PAGE_SHIFT;
-    const uint8_t *p = ss_segmap_ptr(m, data, pa, SS_PAGE_SIZE);
+    const uint8_t *p = ss_segmap_ptr(m, f, pa, SS_PAGE_SIZE);
     if (p) {
         *status = SS_OK;
         return p;

@@ -37,11 +37,11 @@ void ss_segmap_free(ss_segmap *m);
 const ss_seg *ss_segmap_find(const ss_segmap *m, uint64_t addr);
 
 /*
- * Copies [addr, addr + len) from the file data into buf following the map.
+ * Copies [addr, addr + len) from the file into buf following the map (ss_file_copy).
  * SS_OK, or (with *nread leading bytes copied) SS_E_NO_PAGE at a hole below
- * m->end, SS_E_RANGE at or past m->end.
+ * m->end, SS_E_RANGE at or past m->end, SS_E_TRUNCATED / SS_E_IO from the file.
  */
-ss_status ss_segmap_read(const ss_segmap *m, const uint8_t *data, uint64_t addr, void *buf, size_t len,
+ss_status ss_segmap_read(const ss_segmap *m, const ss_file *f, uint64_t addr, void *buf, size_t len,
                          size_t *nread);
 
 /*
@@ -52,15 +52,16 @@ ss_status ss_segmap_read(const ss_segmap *m, const uint8_t *data, uint64_t addr,
  */
 bool ss_segmap_holds(const ss_segmap *m, uint64_t addr, uint64_t len);
 
-/* A pointer to [addr, addr + len) when one segment holds all of it, else NULL. */
-const uint8_t *ss_segmap_ptr(const ss_segmap *m, const uint8_t *data, uint64_t addr, uint64_t len);
+/* A pointer to [addr, addr + len) when one segment holds all of it and the file is
+ * mapped (not SS_OPEN_PREAD after open), else NULL. */
+const uint8_t *ss_segmap_ptr(const ss_segmap *m, const ss_file *f, uint64_t addr, uint64_t len);
 
 /*
  * Zero-copy page for the ELF / LiME backends: the 4 KiB page at pfn when one
  * segment holds it, else NULL with *status SS_E_RANGE (past the end), SS_E_NO_PAGE
  * (no byte of it held) or SS_E_UNSUPPORTED (held in pieces: use read()).
  */
-const uint8_t *ss_segmap_page(const ss_segmap *m, const uint8_t *data, uint64_t pfn, ss_status *status);
+const uint8_t *ss_segmap_page(const ss_segmap *m, const ss_file *f, uint64_t pfn, ss_status *status);
 
 /* Overflow-safe "[off, off + len) lies inside a file of size bytes". */
 static inline bool ss_span_ok(uint64_t off, uint64_t len, uint64_t size)

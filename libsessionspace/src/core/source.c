@@ -21,12 +21,28 @@ static const ss_file_backend *backend_by_prefix(const char *spec, size_t len)
 
 ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
 {
+    return ss_source_open_ex(spec, NULL, out, err);
+}
+
+ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_source **out, ss_error *err)
+{
     if (out)
         *out = NULL;
     if (!spec || !out)
         return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: NULL %s", spec ? "out" : "spec");
     if (!*spec)
         return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open: empty source spec");
+    uint32_t flags = 0;
+    if (opts) {
+        if (opts->version == 0 || opts->version > SS_OPEN_OPTIONS_VERSION)
+            return ss_fail(err, SS_E_INVALID_ARG,
+                           "ss_open_options version %u not supported (this library: %u)", opts->version,
+                           SS_OPEN_OPTIONS_VERSION);
+        flags = opts->flags; /* version 1 has only flags */
+        if (flags & ~(uint32_t)SS_OPEN_PREAD)
+            return ss_fail(err, SS_E_INVALID_ARG, "ss_open_options: unknown flags %#x",
+                           (unsigned)(flags & ~(uint32_t)SS_OPEN_PREAD));
+    }
 
     const ss_file_backend *forced = NULL;
     const char *path = spec;
@@ -37,14 +53,17 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
             path = colon + 1;
         else if (!strchr(spec, '/') || strchr(spec, '/') > colon) {
             /* "word:rest" with no slash before the colon: an unknown scheme, not a path */
+            char shown[SS_SHORT_PATH];
+            ss_short_path(shown, sizeof shown, spec);
+            int n = (int)(colon - spec) < 24 ? (int)(colon - spec) : 24;
             return ss_fail(err, SS_E_UNSUPPORTED,
-                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime)", spec,
-                           (int)(colon - spec), spec);
+                           "%s: unknown source type '%.*s' (known: raw, dmp, elf, kdump, lime)", shown, n,
+                           spec);
         }
     }
 
     ss_file file;
-    ss_status st = ss_file_map(path, &file, err);
+    ss_status st = ss_file_map(path, flags, &file, err);
     if (st != SS_OK)
         return st;
 

@@ -1,4 +1,5 @@
 /* Address spaces: one page-table root over one source (sessionspace/space.h). */
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -30,35 +31,63 @@ ss_status ss_space_options_init(ss_space_options *opts, unsigned version)
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
                         ss_space **out)
 {
+    return ss_space_open_ex(src, mode, dtb, opts, out, NULL);
+}
+
+ss_status ss_space_open_ex(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
+                           ss_space **out, ss_error *err)
+{
     if (out)
         *out = NULL;
-    if (!src || !out || (int)mode < SS_MODE_AUTO || mode > SS_MODE_LA57)
-        return SS_E_INVALID_ARG;
+    if (!src || !out)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_space_open: NULL %s", src ? "out" : "source");
+    if ((int)mode < SS_MODE_AUTO || mode > SS_MODE_LA57)
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_space_open: %d is not a paging mode", (int)mode);
     ss_space_options o;
     memset(&o, 0, sizeof o); /* every default is zero (space.h) */
     o.version = SS_SPACE_OPTIONS_VERSION;
     if (opts) {
         size_t n = opts->version ? options_size(opts->version) : 0;
         if (!n)
-            return SS_E_INVALID_ARG;
+            return ss_fail(err, SS_E_INVALID_ARG,
+                           "ss_space_open: options version %u is not one this library knows (1 to %u); "
+                           "initialise them with ss_space_options_init()",
+                           opts->version, (unsigned)SS_SPACE_OPTIONS_VERSION);
         memcpy(&o, opts, n);
     }
     /* documented as invalid whether or not the cache is used */
     if (o.cache_entries > (1u << 28))
-        return SS_E_INVALID_ARG;
+        return ss_fail(err, SS_E_INVALID_ARG, "ss_space_open: cache_entries %u is above the limit of 2^28",
+                       o.cache_entries);
+    uint8_t probe;
+    if (src->nranges == 0 && ss_source_read(src, 0, &probe, 1, NULL) == SS_E_NO_PHYS_MEMORY)
+        return ss_fail(err, SS_E_NO_PHYS_MEMORY,
+                       "ss_space_open: the source holds no physical memory (a header-only or triage dump): "
+                       "there is no page table to walk");
     if (mode == SS_MODE_AUTO) {
         ss_status st = ss_source_paging(src, &mode, NULL);
         if (st != SS_OK)
-            return st;
+            return ss_fail(err, st,
+                           "ss_space_open: mode auto, but the source records no paging mode (no header "
+                           "field, no CPU state, or CPU 0 runs with paging off): pass the mode");
     }
     uint64_t root;
     ss_status st = ss_walker_root(mode, dtb, &root);
+    if (st == SS_E_RESERVED_BIT)
+        return ss_fail(err, st,
+                       "ss_space_open: dtb 0x%" PRIx64 " sets CR3 bits 62:52, which are reserved in %s mode "
+                       "(Intel SDM Vol. 3A table 4-12)",
+                       dtb, ss_mode_name(mode));
     if (st != SS_OK)
-        return st;
+        return ss_fail(err, st, "ss_space_open: dtb 0x%" PRIx64 " is not a %s page-table root (%s)", dtb,
+                       ss_mode_name(mode),
+                       (mode == SS_MODE_X86 || mode == SS_MODE_PAE) && (dtb >> 32)
+                           ? "32-bit paging takes a CR3 below 4 GiB"
+                           : "refused by the mode");
 
     ss_space *s = calloc(1, sizeof *s);
     if (!s)
-        return SS_E_NOMEM;
+        return ss_fail(err, SS_E_NOMEM, "ss_space_open: out of memory for the address space");
     s->opts = o;
     s->src = src;
     s->dtb = dtb;
@@ -72,9 +101,11 @@ ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_spa
     if (!s->opts.no_cache) {
         st = ss_tcache_new(&s->walker, src, root, s->opts.cache_entries, &s->cache);
         if (st != SS_OK) {
+            uint32_t entries = s->opts.cache_entries;
             ss_frame_cache_free(s->frames);
             free(s);
-            return st;
+            return ss_fail(err, st, "ss_space_open: cannot allocate a translation cache of %u entries: %s",
+                           entries, ss_strerror(st));
         }
     }
     *out = s;

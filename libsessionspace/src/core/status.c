@@ -37,6 +37,8 @@ static const status_text status_table[] = {
     {SS_E_STALE, "stale", "live source changed"},
     {SS_E_RESERVED_BIT, "reserved_bit", "paging entry sets a reserved bit"},
     {SS_E_CANCELLED, "cancelled", "cancelled by the caller"},
+    {SS_E_NO_PHYS_MEMORY, "no_physical_memory",
+     "the source holds no physical memory this reader knows (header-only, triage or unknown dump type)"},
 };
 
 static const status_text *status_lookup(ss_status status)
