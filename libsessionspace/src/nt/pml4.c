@@ -54,41 +54,47 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Labelled: present in every table, one frame per label (rep[i]: the first table with
-   table i's label), two labels apart (heads[0 .. nheads): one table per label). */
-static bool session_by_labels(const uint64_t *keys, size_t n, const size_t *rep, const size_t *heads,
-                              size_t nheads, unsigned s)
+ss_status ss_pml4_session_columns(const uint64_t *keys, size_t n, size_t width, const uint32_t *labels,
+                                  uint8_t *session)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = keys[i * SS_PML4_ENTRIES + s];
-        if (k == 0 || k != keys[rep[i] * SS_PML4_ENTRIES + s])
-            return false;
-    }
-    for (size_t l = 1; l < nheads; l++)
-        if (keys[heads[l] * SS_PML4_ENTRIES + s] != keys[heads[0] * SS_PML4_ENTRIES + s])
-            return true;
-    return false;
-}
-
-ss_status ss_pml4_classify(const uint64_t *keys, size_t n, const uint32_t *labels, uint8_t kinds[512])
-{
-    uint64_t *column = malloc((n ? n : 1) * sizeof *column);
-    size_t *rep = labels ? malloc((n ? n : 1) * sizeof *rep) : NULL,
-           *heads = labels ? malloc((n ? n : 1) * sizeof *heads) : NULL;
-    if (!column || (labels && (!rep || !heads))) {
-        free(column);
+    /* rep[i]: the first row with row i's label; heads[0 .. nheads): one row per label */
+    size_t *rep = malloc((n ? n : 1) * sizeof *rep), *heads = malloc((n ? n : 1) * sizeof *heads);
+    if (!rep || !heads) {
         free(rep);
         free(heads);
         return SS_E_NOMEM;
     }
     size_t nheads = 0;
-    for (size_t i = 0; labels && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         size_t l = 0;
         while (l < nheads && labels[heads[l]] != labels[i])
             l++;
         if (l == nheads)
             heads[nheads++] = i;
         rep[i] = heads[l];
+    }
+    for (size_t c = 0; c < width; c++) {
+        bool ok = true, differ = false;
+        for (size_t i = 0; i < n && ok; i++) {
+            uint64_t k = keys[i * width + c];
+            ok = k != 0 && k == keys[rep[i] * width + c];
+        }
+        for (size_t l = 1; l < nheads && ok && !differ; l++)
+            differ = keys[heads[l] * width + c] != keys[heads[0] * width + c];
+        session[c] = ok && differ;
+    }
+    free(rep);
+    free(heads);
+    return SS_OK;
+}
+
+ss_status ss_pml4_classify(const uint64_t *keys, size_t n, const uint32_t *labels, uint8_t kinds[512])
+{
+    uint64_t *column = malloc((n ? n : 1) * sizeof *column);
+    uint8_t session[SS_PML4_ENTRIES];
+    if (!column || (labels && ss_pml4_session_columns(keys, n, SS_PML4_ENTRIES, labels, session) != SS_OK)) {
+        free(column);
+        return SS_E_NOMEM;
     }
     for (unsigned s = 0; s < SS_PML4_ENTRIES; s++) {
         if (s < SS_PML4_HALF) {
@@ -111,7 +117,7 @@ ss_status ss_pml4_classify(const uint64_t *keys, size_t n, const uint32_t *label
         else if (all_same)
             kinds[s] = SS_SLOT_GLOBAL;
         else if (labels)
-            kinds[s] = session_by_labels(keys, n, rep, heads, nheads, s) ? SS_SLOT_SESSION : SS_SLOT_PRIVATE;
+            kinds[s] = session[s] ? SS_SLOT_SESSION : SS_SLOT_PRIVATE;
         else {
             qsort(column, n, sizeof *column, cmp_u64);
             bool shared = false;
@@ -121,7 +127,5 @@ ss_status ss_pml4_classify(const uint64_t *keys, size_t n, const uint32_t *label
         }
     }
     free(column);
-    free(rep);
-    free(heads);
     return SS_OK;
 }

@@ -124,61 +124,44 @@ static ss_status kernel_pdes_32(const ss_nt *nt, uint64_t dtb, uint64_t e[1024],
 
 /*
  * 32-bit session space from the page tables when no decoded KDBG gives MmSessionBase:
- * the kernel-half PDEs that are present in every session process, name one page table
- * within a session and a different one in at least two sessions. Only the parts of
- * session space that are mapped are found (in units of 2 or 4 MiB).
+ * the session rule (pml4.h) over the kernel-half PDEs of the processes of readable
+ * sessions. Only the parts of session space that are mapped are found (in units of 2
+ * or 4 MiB).
  */
 static ss_status pde_ranges_32(ss_nt *nt)
 {
-    size_t ns = nt->nsessions, n = 0, nrep = 0;
-    if (ns < 2)
+    if (nt->nsessions < 2)
         return SS_OK; /* one session or none: nothing can be told */
-    uint64_t(*rep)[1024] = malloc(ns * sizeof *rep), *e = malloc(1024 * sizeof *e);
-    uint8_t *ok = malloc(1024);
-    if (!rep || !e || !ok) {
-        free(rep);
-        free(e);
-        free(ok);
-        return SS_E_NOMEM;
-    }
-    memset(ok, 1, 1024);
-    /* each readable session's representative: its context DTB */
-    for (size_t s = 0; s < ns; s++) {
-        if (nt->sessions[s].status != SS_OK)
-            continue;
-        if (kernel_pdes_32(nt, nt->sessions[s].member_dtb, rep[s], &n) != SS_OK)
-            goto out; /* unreadable: leave session space unclassified */
-        nrep++;
-    }
-    if (nrep < 2)
+    size_t n = 0, width = 0;
+    uint64_t *keys = malloc((nt->nprocs ? nt->nprocs : 1) * 1024 * sizeof *keys);
+    uint32_t *labels = malloc((nt->nprocs ? nt->nprocs : 1) * sizeof *labels);
+    uint8_t *session = malloc(1024);
+    ss_status st = SS_OK;
+    if (!keys || !labels || !session) {
+        st = SS_E_NOMEM;
         goto out;
-    /* present in every session process and equal to its session's representative */
+    }
     for (size_t i = 0; i < nt->nprocs; i++) {
         size_t s = 0;
-        while (s < ns && !(nt->sessions[s].status == SS_OK && nt->procs[i].session_id == nt->sessions[s].id))
+        while (s < nt->nsessions &&
+               !(nt->sessions[s].status == SS_OK && nt->procs[i].session_id == nt->sessions[s].id))
             s++;
-        if (s == ns)
+        if (s == nt->nsessions)
             continue;
-        if (kernel_pdes_32(nt, nt->procs[i].dtb, e, &n) != SS_OK)
-            goto out;
-        for (size_t k = 0; k < n; k++)
-            if (!(e[k] & 1) || (e[k] & FRAME_MASK) != (rep[s][k] & FRAME_MASK))
-                ok[k] = 0;
+        uint64_t *row = keys + n * 1024;
+        memset(row, 0, 1024 * sizeof *row);
+        if (kernel_pdes_32(nt, nt->procs[i].dtb, row, &width) != SS_OK)
+            goto out; /* unreadable: leave session space unclassified */
+        for (size_t k = 0; k < width; k++)
+            row[k] = ss_entry_key(row[k]);
+        labels[n++] = nt->procs[i].session_id;
     }
+    /* rows are 1,024 apart; a non-PAE row uses its first 512 */
+    if (n == 0 || (st = ss_pml4_session_columns(keys, n, 1024, labels, session)) != SS_OK)
+        goto out;
     uint64_t unit = nt->mode == SS_MODE_PAE ? 1ull << 21 : 1ull << 22;
-    for (size_t k = 0; k < n; k++) {
-        int differ = 0;
-        uint64_t first = UINT64_MAX;
-        for (size_t s = 0; s < ns && ok[k] && !differ; s++) {
-            if (nt->sessions[s].status != SS_OK)
-                continue;
-            uint64_t f = rep[s][k] & FRAME_MASK;
-            if (first == UINT64_MAX)
-                first = f;
-            else
-                differ = f != first;
-        }
-        if (!ok[k] || !differ)
+    for (size_t k = 0; k < width; k++) {
+        if (!session[k])
             continue;
         uint64_t lo = 0x80000000u + k * unit, hi = lo + unit;
         if (nt->nranges && nt->ranges[nt->nranges - 1][1] == lo)
@@ -189,10 +172,10 @@ static ss_status pde_ranges_32(ss_nt *nt)
         }
     }
 out:
-    free(rep);
-    free(e);
-    free(ok);
-    return SS_OK;
+    free(keys);
+    free(labels);
+    free(session);
+    return st;
 }
 
 ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err)
