@@ -48,7 +48,10 @@ struct cli_verb {
     CLI_VERB(session)                                                                                        \
     CLI_VERB(ps)                                                                                             \
     CLI_VERB(where)                                                                                          \
-    CLI_VERB(scan)
+    CLI_VERB(scan)                                                                                           \
+    CLI_VERB(u)                                                                                              \
+    CLI_VERB(db)                                                                                             \
+    CLI_VERB(dq)
 
 #define CLI_VERB(name) extern const cli_verb cli_verb_##name;
 CLI_VERBS
@@ -122,12 +125,12 @@ int cli_bar_draw(void *arg, uint64_t done, uint64_t total);
 void cli_bar_end(cli_bar *b);
 
 /*
- * verb_nt.c: the DTB of a session's context (session != NULL: a member process's DTB,
- * kd's !session -s) or of a process (process != NULL: its DirectoryTableBase, or with
+ * verb_nt.c, for verb v (vtop, u, db, dq; messages name it): the DTB of a session's context (session != NULL:
+ * a member process's DTB, kd's !session -s) or of a process (process != NULL: its DirectoryTableBase, or with
  * user its KVA-shadow UserDirectoryTableBase; kd's .process /P), from the Windows model
  * of source (isf / dtb_text as the nt verbs take them). Prints why not; returns an exit code.
  */
-int cli_nt_context_dtb(const char *source, const char *isf, const char *dtb_text, const char *session,
-                       const char *process, bool user, uint64_t *dtb);
+int cli_nt_context_dtb(const cli_verb *v, const char *source, const char *isf, const char *dtb_text,
+                       const char *session, const char *process, bool user, uint64_t *dtb);
 
 #endif /* SESSIONSPACE_CLI_H */

@@ -537,7 +537,7 @@ static int run_vtop(const cli_verb *self, int argc, char **argv)
         return cli_usage_error(self, "--session and --process both name a context: give one");
     if (session || process) { /* the context's root replaces --dtb (which then names the kernel DTB) */
         uint64_t dtb;
-        int crc = cli_nt_context_dtb(a.source, isf, a.dtb_text, session, process, user, &dtb);
+        int crc = cli_nt_context_dtb(self, a.source, isf, a.dtb_text, session, process, user, &dtb);
         if (crc != CLI_EXIT_OK)
             return crc;
         snprintf(ctx_dtb, sizeof ctx_dtb, "%#llx", (unsigned long long)dtb);

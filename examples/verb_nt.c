@@ -5,7 +5,7 @@
  *   session SOURCE ID      one session's details (the utilization view) and its images
  *   ps SOURCE              !process 0 0: every process
  *   where SOURCE VA        the region, each session's translation, shared or private, advice
- * and the --session / --process context of `vtop` (cli_nt_context_dtb).
+ * and the --session / --process context of `vtop`, `u`, `db`, `dq` (cli_nt_context_dtb).
  * Every verb takes --isf FILE, --dtb DTB and --json (one JSON document, shapes in
  * docs/cli.md; addresses as "0x..." strings).
  */
@@ -541,23 +541,23 @@ const cli_verb cli_verb_where = {
 
 /* ------------------------------------------------------------------ vtop --session / --process */
 
-int cli_nt_context_dtb(const char *source, const char *isf, const char *dtb_text, const char *session,
-                       const char *process, bool user, uint64_t *dtb)
+int cli_nt_context_dtb(const cli_verb *v, const char *source, const char *isf, const char *dtb_text,
+                       const char *session, const char *process, bool user, uint64_t *dtb)
 {
     uint64_t n;
     const char *what = session ? session : process;
     if (ss_parse_u64(what, &n) != SS_OK) {
-        fprintf(stderr, "sessionspace vtop: bad %s '%s'\n", session ? "--session ID" : "--process PID", what);
+        fprintf(stderr, "sessionspace %s: bad %s '%s'\n", v->name, session ? "--session ID" : "--process PID",
+                what);
         return CLI_EXIT_USAGE;
     }
     nt_args a = {0};
     a.source = source;
     a.isf = isf;
     a.dtb_text = dtb_text;
-    static const cli_verb vtop_ctx = {"vtop", "", "vtop SOURCE VA --session ID | --process PID", NULL};
     ss_source *src;
     ss_nt *nt;
-    int rc = open_nt(&vtop_ctx, &a, &src, &nt);
+    int rc = open_nt(v, &a, &src, &nt);
     if (rc != CLI_EXIT_OK)
         return rc;
     ss_space *sp = NULL;
@@ -568,7 +568,7 @@ int cli_nt_context_dtb(const char *source, const char *isf, const char *dtb_text
     if (st == SS_OK)
         *dtb = ss_space_dtb(sp);
     else
-        fprintf(stderr, "sessionspace vtop: %s (%s)\n", err.message, ss_status_name(st));
+        fprintf(stderr, "sessionspace %s: %s (%s)\n", v->name, err.message, ss_status_name(st));
     ss_space_close(sp);
     close_nt(src, nt);
     return st == SS_OK ? CLI_EXIT_OK : CLI_EXIT_NOT_TRANSLATED;

@@ -3,7 +3,7 @@
 # small x64 memory image with three page-table roots (System, a session-0 process, a
 # session-1 process) and show how one session-space VA translates under each; then a
 # Windows-like image with processes and sessions: sessions, sprocess, where, vtop --session,
-# and README.md's Python snippet on it.
+# u and db in a session, and README.md's Python snippet on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -66,6 +66,15 @@ echo
 echo "== vtop in session 2's context (!session -s 2), then in System's (.process /P 4): no session space there"
 "$cli" vtop "$out/win.dmp" "$(truth private_va)" --session 2
 "$cli" vtop "$out/win.dmp" "$(truth private_va)" --process 4 || echo "(exit $?: not mapped under System's DTB)"
+echo
+echo "== u and db at the same session-space address in sessions 0 and 2 (kd: !session -s N; u / db):"
+echo "   each session's own frame, so each shows its own bytes"
+"$cli" u "$out/win.dmp" "$(truth private_va)" --session 0 -n 3
+"$cli" u "$out/win.dmp" "$(truth private_va)" --session 2 -n 3
+"$cli" db "$out/win.dmp" "$(truth private_va)" --session 2 -n 0x20
+echo
+echo "== db under System's DTB: the same address is unreadable there, and the dump says why"
+"$cli" db "$out/win.dmp" "$(truth private_va)" -n 0x10 || echo "(exit $?: unreadable memory)"
 echo
 echo "== the same from Python: README.md's snippet (import sessionspace)"
 awk '/^```python$/ { f = 1; next } f && /^```$/ { exit } f' README.md > "$out/snippet.py"

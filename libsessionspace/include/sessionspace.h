@@ -7,7 +7,9 @@
 #ifndef SESSIONSPACE_H
 #define SESSIONSPACE_H
 
+#include "sessionspace/callback.h"
 #include "sessionspace/common.h"
+#include "sessionspace/disasm.h"
 #include "sessionspace/nt.h"
 #include "sessionspace/scan.h"
 #include "sessionspace/source.h"

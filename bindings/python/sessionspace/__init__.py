@@ -504,10 +504,13 @@ class Space:
         h = source._h
         if h is None:
             raise ClosedError(_c.SS_E_INVALID_ARG, f"source {source.spec} is closed")
-        status, ptr = _c.ss_space_open(h.ptr, mode, dtb, opts)
+        if hasattr(_c, "ss_space_open_ex"):  # says why it failed
+            status, ptr, why = _c.ss_space_open_ex(h.ptr, mode, dtb, opts)
+        else:
+            (status, ptr), why = _c.ss_space_open(h.ptr, mode, dtb, opts), None
         if status != _c.SS_OK:
             raise _error(status, f"cannot open an address space at DTB {dtb:#x} in mode "
-                                 f"{_c.ss_mode_name(mode)}: {_c.ss_strerror(status)}")
+                                 f"{_c.ss_mode_name(mode)}: {why or _c.ss_strerror(status)}")
         self._h = h  # keeps the C source alive as long as this space
         self._ptr_ = ptr
 
