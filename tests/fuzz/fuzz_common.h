@@ -3,6 +3,12 @@
  * opened with a forced format prefix (odd sizes with SS_OPEN_PREAD), and then everything a caller could do is
  * done once -- every range read (a bounded number of pages), zero-copy pages,
  * notes, CPU states, info, and a few page walks -- before closing.
+ *
+ * Also the in-memory host (fmem) the callback-source harnesses (fuzz_scan.c,
+ * fuzz_walk.c) put under sessionspace/sys/backend.h: physical memory from the
+ * input, optionally one page a hole. Include this header first (it sets
+ * _GNU_SOURCE for memfd_create). Everything is static inline, so a harness that
+ * uses only part of it stays -Wunused-function clean.
  */
 #ifndef SS_FUZZ_COMMON_H
 #define SS_FUZZ_COMMON_H
@@ -10,12 +16,56 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "sessionspace.h"
+#include "sessionspace/sys/backend.h"
 
-static void fuzz_walks(ss_source *src, ss_mode mode, uint64_t dtb)
+typedef struct fmem {
+    const uint8_t *data;
+    uint64_t size;
+    uint64_t hole; /* pfn that is absent (~0: none) */
+    ss_phys_range ranges[2];
+    size_t nranges;
+} fmem;
+
+static inline ss_status fmem_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
+{
+    fmem *m = ctx;
+    *nread = 0;
+    while (*nread < len) {
+        uint64_t cur = pa + *nread;
+        if (cur < pa || cur >= m->size)
+            return SS_E_RANGE;
+        if (cur >> 12 == m->hole)
+            return SS_E_NO_PAGE;
+        size_t n = 4096 - (size_t)(cur & 4095);
+        if (n > len - *nread)
+            n = len - *nread;
+        memcpy((uint8_t *)buf + *nread, m->data + cur, n);
+        *nread += n;
+    }
+    return SS_OK;
+}
+
+static inline ss_status fmem_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
+{
+    fmem *m = ctx;
+    *ranges = m->ranges;
+    *count = m->nranges;
+    return SS_OK;
+}
+
+static inline const uint8_t *fmem_flat(void *ctx, uint64_t *size)
+{
+    fmem *m = ctx;
+    *size = m->size;
+    return m->data;
+}
+
+static inline void fuzz_walks(ss_source *src, ss_mode mode, uint64_t dtb)
 {
     ss_space *sp;
     if (ss_space_open(src, mode, dtb & ~0xfffull, NULL, &sp) != SS_OK)
@@ -29,7 +79,7 @@ static void fuzz_walks(ss_source *src, ss_mode mode, uint64_t dtb)
     ss_space_close(sp);
 }
 
-static int fuzz_one(const char *prefix, const uint8_t *data, size_t size)
+static inline int fuzz_one(const char *prefix, const uint8_t *data, size_t size)
 {
     int fd = memfd_create("fuzz", 0);
     if (fd < 0)

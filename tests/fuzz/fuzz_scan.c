@@ -9,6 +9,8 @@
  * bit 2: LA57 thresholds, bits 4-7: min_kernel_entries); u8 the hole's page; then
  * physical memory (whole pages, at most 64). Seeds: test_nt_scan.c.
  */
+#include "fuzz_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,48 +18,6 @@
 
 #include "sessionspace.h"
 #include "sessionspace/sys/backend.h"
-
-typedef struct fmem {
-    const uint8_t *data;
-    uint64_t size;
-    uint64_t hole;
-    ss_phys_range ranges[2];
-    size_t nranges;
-} fmem;
-
-static ss_status fmem_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
-{
-    fmem *m = ctx;
-    *nread = 0;
-    while (*nread < len) {
-        uint64_t cur = pa + *nread;
-        if (cur < pa || cur >= m->size)
-            return SS_E_RANGE;
-        if (cur >> 12 == m->hole)
-            return SS_E_NO_PAGE;
-        size_t n = 4096 - (size_t)(cur & 4095);
-        if (n > len - *nread)
-            n = len - *nread;
-        memcpy((uint8_t *)buf + *nread, m->data + cur, n);
-        *nread += n;
-    }
-    return SS_OK;
-}
-
-static ss_status fmem_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
-{
-    fmem *m = ctx;
-    *ranges = m->ranges;
-    *count = m->nranges;
-    return SS_OK;
-}
-
-static const uint8_t *fmem_flat(void *ctx, uint64_t *size)
-{
-    fmem *m = ctx;
-    *size = m->size;
-    return m->data;
-}
 
 static void recheck(const fmem *m, const ss_scan_candidate *c)
 {

@@ -8,6 +8,8 @@
  * page count); then that many u64 DTBs, 16 u64 VAs, and the rest is physical
  * memory (rounded down to whole pages, at most 256 pages). Seeds: test_xlat_diff.c.
  */
+#include "fuzz_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,48 +17,6 @@
 
 #include "sessionspace/sys/backend.h"
 #include "xlatdiff.h"
-
-typedef struct fmem {
-    const uint8_t *data;
-    uint64_t size;
-    uint64_t hole; /* pfn that is absent (~0: none) */
-    ss_phys_range ranges[2];
-    size_t nranges;
-} fmem;
-
-static ss_status fmem_read(void *ctx, uint64_t pa, void *buf, size_t len, size_t *nread)
-{
-    fmem *m = ctx;
-    *nread = 0;
-    while (*nread < len) {
-        uint64_t cur = pa + *nread;
-        if (cur < pa || cur >= m->size)
-            return SS_E_RANGE;
-        if (cur >> 12 == m->hole)
-            return SS_E_NO_PAGE;
-        size_t n = 4096 - (size_t)(cur & 4095);
-        if (n > len - *nread)
-            n = len - *nread;
-        memcpy((uint8_t *)buf + *nread, m->data + cur, n);
-        *nread += n;
-    }
-    return SS_OK;
-}
-
-static ss_status fmem_ranges(void *ctx, const ss_phys_range **ranges, size_t *count)
-{
-    fmem *m = ctx;
-    *ranges = m->ranges;
-    *count = m->nranges;
-    return SS_OK;
-}
-
-static const uint8_t *fmem_flat(void *ctx, uint64_t *size)
-{
-    fmem *m = ctx;
-    *size = m->size;
-    return m->data;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
