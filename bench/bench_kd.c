@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "elfwriter.h"
 #include "fakestub.h"
 #include "sessionspace.h"
@@ -33,25 +34,6 @@
 
 #define NPAGES 256
 #define NSMALL 1000000
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what, ss_source *src, ss_status st)
 {
@@ -65,18 +47,18 @@ static uint8_t buf[NPAGES * 4096];
 /* Seconds for the 4 KiB page list on src. */
 static double read_pages(ss_source *src)
 {
-    double t = now();
+    double t = bench_now();
     for (int i = 0; i < NPAGES; i++) {
         ss_status st = ss_source_read(src, pages[i], buf + (size_t)i * 4096, 4096, NULL);
         if (st != SS_OK)
             die("page read", src, st);
     }
-    return now() - t;
+    return bench_now() - t;
 }
 
 static double read_small(ss_source *src, uint64_t *sum)
 {
-    double t = now();
+    double t = bench_now();
     for (int i = 0; i < NSMALL; i++) {
         uint64_t v;
         ss_status st = ss_source_read(src, small_pa[i], &v, 8, NULL);
@@ -84,7 +66,7 @@ static double read_small(ss_source *src, uint64_t *sum)
             die("8-byte read", src, st);
         *sum += v;
     }
-    return now() - t;
+    return bench_now() - t;
 }
 
 int main(int argc, char **argv)
@@ -161,16 +143,16 @@ int main(int argc, char **argv)
         if ((st = ss_kd_halt(kd)) != SS_OK)
             die("halt", kd, st);
         rt0 = ss_kd_round_trips(kd);
-        double t = now();
+        double t = bench_now();
         if ((st = ss_source_read(kd, 0x100000, buf, sizeof buf, NULL)) != SS_OK)
             die("1 MiB read", kd, st);
-        big[r] = now() - t;
+        big[r] = bench_now() - t;
         rt_big = ss_kd_round_trips(kd) - rt0;
         rp[r] = read_pages(raw);
         rs[r] = read_small(raw, &sum);
     }
-    double c = median(cold, reps), b = median(big, reps), h = median(hot, reps), p = median(rp, reps),
-           s = median(rs, reps);
+    double c = bench_median(cold, reps), b = bench_median(big, reps), h = bench_median(hot, reps),
+           p = bench_median(rp, reps), s = bench_median(rs, reps);
     printf("kd source: %s (%s); raw: %s; median of %d; checksum %" PRIx64 "\n\n",
            stub ? "fake gdbstub thread" : spec, stub ? "tests/support/fakestub.c" : "live stub",
            raw_path ? raw_path : "sample image as raw", reps, sum);

@@ -22,9 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "imagebuilder.h"
 #include "sessionspace.h"
 #include "testutil.h"
+
+#define die(what) bench_die("bench_live", what)
 
 #define PHYS       (256ull << 20)
 #define TABLE_BASE (1ull << 20)
@@ -38,25 +41,6 @@ static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
 /* Thread CPU time: the machine this runs on is shared, and a pass that loses the CPU
  * to another process would otherwise count the other process's time. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_live: %s\n", what);
-    exit(1);
-}
-
 static uint64_t *small_pas, *page_pas, *vas;
 static volatile uint64_t sink;
 
@@ -67,7 +51,7 @@ static double pass(job j, ss_source *src, ss_space *sp)
 {
     uint64_t sum = 0;
     static uint8_t buf[4096];
-    double t0 = now();
+    double t0 = bench_cpu_now();
     switch (j) {
     case SMALL:
         for (unsigned i = 0; i < N_SMALL; i++) {
@@ -96,7 +80,7 @@ static double pass(job j, ss_source *src, ss_space *sp)
         }
         break;
     }
-    double t = now() - t0;
+    double t = bench_cpu_now() - t0;
     sink += sum;
     return t;
 }
@@ -107,7 +91,7 @@ static double median(job j, ss_source *src, ss_space *sp, int reps)
     pass(j, src, sp); /* warm-up */
     for (int r = 0; r < reps; r++)
         t[r] = pass(j, src, sp);
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    bench_sort(t, (size_t)reps);
     return t[reps / 2];
 }
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "dmpwriter.h"
 #include "imagebuilder.h"
 #include "sessionspace.h"
@@ -33,13 +34,6 @@
 #define GiB       (1024ull * 1024ull * 1024ull)
 #define PHYS      (64 * GiB)
 #define OPEN_RUNS 9
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* A "VmRSS:" / "VmHWM:" line of /proc/self/status, in KiB. */
 static long status_kib(const char *key)
@@ -59,12 +53,6 @@ static long status_kib(const char *key)
     return v;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Child: measures one file, prints one line "open_ms rss0 rss1 hwm read_gbs page_gbs". */
 static int measure(const char *path, uint64_t first_pfn, uint64_t pages)
 {
@@ -73,15 +61,15 @@ static int measure(const char *path, uint64_t first_pfn, uint64_t pages)
     for (int i = 0; i < OPEN_RUNS; i++) {
         ss_source *src = NULL;
         ss_error err;
-        double t0 = now();
+        double t0 = bench_now();
         if (ss_source_open(path, &src, &err) != SS_OK) {
             fprintf(stderr, "%s: %s\n", path, err.message);
             return 1;
         }
-        t[i] = now() - t0;
+        t[i] = bench_now() - t0;
         ss_source_close(src);
     }
-    qsort(t, OPEN_RUNS, sizeof t[0], cmp_double);
+    bench_sort(t, OPEN_RUNS);
     ss_source *src = NULL;
     if (ss_source_open(path, &src, NULL) != SS_OK)
         return 1;
@@ -92,13 +80,13 @@ static int measure(const char *path, uint64_t first_pfn, uint64_t pages)
     uint64_t sum = 0;
     double best_read = 1e30, best_page = 1e30;
     for (int pass = 0; pass < 3; pass++) { /* pass 0 warms the page cache */
-        double t0 = now();
+        double t0 = bench_now();
         for (uint64_t p = first_pfn; p < first_pfn + pages; p++) {
             if (ss_source_read(src, p << 12, buf, sizeof buf, NULL) != SS_OK)
                 return 1;
             sum += buf[p & 4095];
         }
-        double t1 = now();
+        double t1 = bench_now();
         for (uint64_t p = first_pfn; p < first_pfn + pages; p++) {
             const uint8_t *pg;
             if (ss_source_page(src, p, &pg) != SS_OK)
@@ -107,7 +95,7 @@ static int measure(const char *path, uint64_t first_pfn, uint64_t pages)
             for (size_t k = 0; k < 512; k++)
                 sum += w[k];
         }
-        double t2 = now();
+        double t2 = bench_now();
         if (pass) {
             best_read = t1 - t0 < best_read ? t1 - t0 : best_read;
             best_page = t2 - t1 < best_page ? t2 - t1 : best_page;
@@ -181,11 +169,11 @@ int main(int argc, char **argv)
     snprintf(r[0].path, sizeof r[0].path, "%s/mem.raw", dir);
     snprintf(r[1].path, sizeof r[1].path, "%s/full.dmp", dir);
     snprintf(r[2].path, sizeof r[2].path, "%s/bitmap.dmp", dir);
-    double g0 = now();
+    double g0 = bench_now();
     int ok = ssb_write_raw(img, r[0].path) == 0 &&
              ssb_write_dmp(img, SSB_DMP64_FULL, &f, runs, 3, r[1].path) == 0 &&
              ssb_write_dmp(img, SSB_DMP64_FULL_BITMAP, &f, runs, 3, r[2].path) == 0;
-    double g1 = now();
+    double g1 = bench_now();
     ssb_free(img);
     int rc = 0;
     if (!ok) {

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "dmpwriter.h"
 #include "scanimage.h"
 #include "sessionspace.h"
@@ -35,19 +36,6 @@
 
 #define GiB (1024ull * 1024ull * 1024ull)
 #define PG  4096ull
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static volatile uint64_t sink;
 
@@ -101,12 +89,6 @@ typedef struct figures {
     uint64_t bytes;
 } figures;
 
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int measure(const char *spec, size_t want_roots, int runs, figures *f)
 {
     ss_source *src;
@@ -118,11 +100,11 @@ static int measure(const char *spec, size_t want_roots, int runs, figures *f)
     double tp[64], tr[64], ts[64];
     uint64_t bytes = 0;
     for (int i = 0; i <= runs; i++) { /* i == 0: warm-up */
-        double t0 = now();
+        double t0 = bench_now();
         bytes = read_pass(src, 0);
-        double t1 = now();
+        double t1 = bench_now();
         read_pass(src, 1);
-        double t2 = now();
+        double t2 = bench_now();
         ss_scan_options o = SS_SCAN_OPTIONS_INIT;
         uint64_t last = 0;
         o.progress = on_progress;
@@ -130,7 +112,7 @@ static int measure(const char *spec, size_t want_roots, int runs, figures *f)
         size_t found = 0;
         ss_scan_stats st;
         ss_status s = ss_scan_run(src, &o, on_found, &found, &st);
-        double t3 = now();
+        double t3 = bench_now();
         if (s != SS_OK || found != want_roots || last != st.bytes_total || st.bytes_total != bytes) {
             fprintf(stderr, "%s: scan gave %s, %zu roots (want %zu)\n", spec, ss_status_name(s), found,
                     want_roots);
@@ -145,9 +127,9 @@ static int measure(const char *spec, size_t want_roots, int runs, figures *f)
     }
     ss_source_close(src);
     f->bytes = bytes;
-    f->page_gbs = bytes / median(tp, runs) / 1e9;
-    f->read_gbs = bytes / median(tr, runs) / 1e9;
-    f->scan_gbs = bytes / median(ts, runs) / 1e9;
+    f->page_gbs = bytes / bench_median(tp, runs) / 1e9;
+    f->read_gbs = bytes / bench_median(tr, runs) / 1e9;
+    f->scan_gbs = bytes / bench_median(ts, runs) / 1e9;
     return 0;
 }
 
@@ -206,7 +188,7 @@ int main(int argc, char **argv)
     uint64_t phys = gib * GiB;
     ssb_scan_spec spec = {0x13b, 0x1b7, 3, 4, 2, 1, 1, phys, 256};
     ssb_scan_truth t;
-    double t0 = now();
+    double t0 = bench_now();
     ssb_image *img = ssb_build_scan_image(&spec, &t);
     if (!img || fill(img, phys) != 0) {
         fprintf(stderr, "bench_scan: cannot build the image\n");
@@ -229,7 +211,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ssb_free(img);
-    fprintf(stderr, "bench_scan: %" PRIu64 " GiB image and dump written in %.1f s\n", gib, now() - t0);
+    fprintf(stderr, "bench_scan: %" PRIu64 " GiB image and dump written in %.1f s\n", gib, bench_now() - t0);
 
     printf(
         "| source | bytes scanned | read, ss_source_page (GB/s) | read, ss_source_read (GB/s) | scan (GB/s) "

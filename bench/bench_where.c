@@ -17,36 +17,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "ntimage.h"
 #include "sessionspace.h"
 #include "testutil.h"
 
+#define die(what) bench_die("bench_where", what)
+
 #define DENSE_PAGES 16384u
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_where: %s\n", what);
-    exit(1);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 /* One ss_translate_range pass over npages in chunks of 4,096 (what where_range does per session). */
 static double time_single(ss_space *sp, uint64_t va, uint64_t npages, uint64_t *ok)
@@ -54,7 +32,7 @@ static double time_single(ss_space *sp, uint64_t va, uint64_t npages, uint64_t *
     enum { CHUNK = 4096 };
     static uint64_t pas[CHUNK];
     static ss_status sts[CHUNK];
-    double t0 = now();
+    double t0 = bench_now();
     uint64_t good = 0;
     for (uint64_t done = 0; done < npages;) {
         size_t n = npages - done < CHUNK ? (size_t)(npages - done) : CHUNK, got = 0;
@@ -63,7 +41,7 @@ static double time_single(ss_space *sp, uint64_t va, uint64_t npages, uint64_t *
         done += n;
     }
     *ok = good;
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -136,12 +114,14 @@ int main(int argc, char **argv)
             ts[i] = time_single(one, runs[r].va, runs[r].pages, &ok);
         ss_nt_where_range(nt, runs[r].va, runs[r].pages, &st);
         for (int i = 0; i < n; i++) {
-            double t0 = now();
+            double t0 = bench_now();
             if (ss_nt_where_range(nt, runs[r].va, runs[r].pages, &st) != SS_OK)
                 die("where_range failed");
-            tw[i] = now() - t0;
+            tw[i] = bench_now() - t0;
         }
-        double ms = median(ts, n), mw = median(tw, n);
+        bench_sort(ts, (size_t)n);
+        bench_sort(tw, (size_t)n);
+        double ms = ts[n / 2], mw = tw[n / 2]; /* the median (the upper one when n is even) */
         printf("| %s | %llu | %.1f | %.1f | %.1f | %llu / %llu / %llu |\n", runs[r].name,
                (unsigned long long)runs[r].pages, runs[r].pages / ms / 1e6, runs[r].pages / mw / 1e6,
                runs[r].pages * (double)ss_nt_session_count(nt) / mw / 1e6, (unsigned long long)st.shared,

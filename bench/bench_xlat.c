@@ -19,11 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "dmpwriter.h"
 #include "elfwriter.h"
 #include "imagebuilder.h"
 #include "sessionspace.h"
 #include "testutil.h"
+
+#define die(what) bench_die("bench_xlat", what)
 
 #ifdef HAVE_ADDRXLAT
 #include <libkdumpfile/addrxlat.h>
@@ -43,25 +46,6 @@ static uint64_t rng = 0x243F6A8885A308D3ull;
 static uint64_t rnd(void)
 {
     return ss_test_rand(&rng);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_xlat: %s\n", what);
-    exit(1);
 }
 
 static volatile uint64_t sink; /* keeps results alive */
@@ -367,11 +351,11 @@ static double time_job(const job *j)
     double t[64];
     sink += run_job(j);
     for (int r = 0; r < g_reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         sink += run_job(j);
-        t[r] = (now() - t0) * 1e9 / (double)j->n;
+        t[r] = (bench_now() - t0) * 1e9 / (double)j->n;
     }
-    qsort(t, (size_t)g_reps, sizeof *t, cmp_double);
+    bench_sort(t, (size_t)g_reps);
     return t[g_reps / 2];
 }
 
@@ -480,14 +464,14 @@ static void bench_phys(const bench_image *bi, const uint64_t *hot)
         int zero_copy = ss_source_page(src, 0, &probe) == SS_OK;
         double tr[64], tp[64];
         for (int r = 0; r <= g_reps; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             for (uint64_t pa = 0; pa < total; pa += sizeof buf) {
                 size_t got;
                 if (ss_source_read(src, pa, buf, sizeof buf, &got) != SS_OK)
                     die("ss_source_read");
                 sink += buf[pa % sizeof buf];
             }
-            double t1 = now();
+            double t1 = bench_now();
             uint64_t acc = 0;
             for (uint64_t pfn = 0; zero_copy && pfn < DATA_FRAMES; pfn++) {
                 const uint8_t *pg;
@@ -500,14 +484,14 @@ static void bench_phys(const bench_image *bi, const uint64_t *hot)
                 }
             }
             sink += acc;
-            double t2 = now();
+            double t2 = bench_now();
             if (r > 0) { /* r = 0 warms the page cache */
                 tr[r - 1] = (double)total / (t1 - t0) * 1e-9;
                 tp[r - 1] = (double)total / (t2 - t1) * 1e-9;
             }
         }
-        qsort(tr, (size_t)g_reps, sizeof *tr, cmp_double);
-        qsort(tp, (size_t)g_reps, sizeof *tp, cmp_double);
+        bench_sort(tr, (size_t)g_reps);
+        bench_sort(tp, (size_t)g_reps);
         /* workload 2 (walks, no cache) through this backend: what a scan of this format costs */
         ss_space_options o = SS_SPACE_OPTIONS_INIT;
         o.no_cache = 1;
@@ -606,7 +590,7 @@ int main(int argc, char **argv)
         }
     }
     const size_t NLIST = 1000000, NRANGE = GiB / 4096;
-    double t0 = now();
+    double t0 = bench_now();
     bench_image bi;
     build_image(&bi, 8 * GiB, 1);
     uint64_t *hot = va_list_ws(&bi, NLIST, 4096);
@@ -617,7 +601,7 @@ int main(int argc, char **argv)
     if (!g_pas || !g_sts)
         die("no memory");
     ss_space *c = open_space(&bi, 0), *u = open_space(&bi, 1);
-    fprintf(stderr, "image built and lists drawn in %.1f s\n", now() - t0);
+    fprintf(stderr, "image built and lists drawn in %.1f s\n", bench_now() - t0);
 
     double ax_hot_conv = 0, ax_cold_conv = 0;
 #ifdef HAVE_ADDRXLAT
