@@ -182,6 +182,19 @@ void ss_file_settle(ss_file *f);
  */
 ss_status ss_file_copy(const ss_file *f, uint64_t off, void *buf, size_t len);
 
+/* Value of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other byte
+ * (the wire hex of gdbrsp.c, QMP register dumps, ss_parse_u64 in core/parse.c). */
+static inline int ss_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* Writes path into out (cap bytes), shortened in the middle with "..." to fit. */
 void ss_short_path(char *out, size_t cap, const char *path);
 #define SS_SHORT_PATH 128u /* room for a path in a 256-byte message, reason included */

@@ -4,6 +4,8 @@
  */
 #include "gdbrsp.h"
 
+#include "backend.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,17 +18,6 @@ void ss_rsp_parser_init(ss_rsp_parser *p)
     p->sum = p->cs_hi = p->junk_byte = 0;
     p->len = 0;
     p->buf[0] = 0;
-}
-
-int ss_rsp_hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static void start_packet(ss_rsp_parser *p, bool notify)
@@ -100,7 +91,7 @@ ss_rsp_event ss_rsp_feed(ss_rsp_parser *p, const uint8_t *data, size_t len, size
             }
             continue;
         case ST_CS1: {
-            int v = ss_rsp_hexval(c);
+            int v = ss_hex_digit(c);
             if (v < 0) {
                 *used = i + 1;
                 p->state = ST_IDLE;
@@ -113,7 +104,7 @@ ss_rsp_event ss_rsp_feed(ss_rsp_parser *p, const uint8_t *data, size_t len, size
         }
         case ST_CS2:
         default: {
-            int v = ss_rsp_hexval(c);
+            int v = ss_hex_digit(c);
             *used = i + 1;
             p->state = ST_IDLE;
             p->buf[p->len] = 0;
@@ -185,8 +176,8 @@ bool ss_rsp_is_error(const uint8_t *buf, size_t len, int *code, const char **tex
         *text_len = len - 2;
         return true;
     }
-    if (len == 3 && ss_rsp_hexval(buf[1]) >= 0 && ss_rsp_hexval(buf[2]) >= 0) {
-        *code = ss_rsp_hexval(buf[1]) * 16 + ss_rsp_hexval(buf[2]);
+    if (len == 3 && ss_hex_digit(buf[1]) >= 0 && ss_hex_digit(buf[2]) >= 0) {
+        *code = ss_hex_digit(buf[1]) * 16 + ss_hex_digit(buf[2]);
         return true;
     }
     return false;
@@ -197,7 +188,7 @@ bool ss_rsp_hex_decode(const uint8_t *hex, size_t hexlen, uint8_t *out, size_t n
     if (hexlen / 2 < n)
         return false;
     for (size_t i = 0; i < n; i++) {
-        int hi = ss_rsp_hexval(hex[2 * i]), lo = ss_rsp_hexval(hex[2 * i + 1]);
+        int hi = ss_hex_digit(hex[2 * i]), lo = ss_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -225,7 +216,7 @@ void ss_rsp_parse_supported(const uint8_t *buf, size_t len, ss_rsp_features *f)
             size_t v = 0;
             bool ok = n - 11 <= 8;
             for (size_t k = 11; ok && k < n; k++) {
-                int h = ss_rsp_hexval(it[k]);
+                int h = ss_hex_digit(it[k]);
                 ok = h >= 0;
                 v = v * 16 + (size_t)(h < 0 ? 0 : h);
             }

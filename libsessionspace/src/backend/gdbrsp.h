@@ -77,9 +77,6 @@ bool ss_rsp_is_error(const uint8_t *buf, size_t len, int *code, const char **tex
 /* Decodes 2 * n hex digits into n bytes. Returns false on a non-hex digit or a short input. */
 bool ss_rsp_hex_decode(const uint8_t *hex, size_t hexlen, uint8_t *out, size_t n);
 
-/* Value of one hex digit, or -1. */
-int ss_rsp_hexval(uint8_t c);
-
 /* What a qSupported reply offers (features this client uses). */
 typedef struct ss_rsp_features {
     size_t packet_size; /* PacketSize=xx (hex); 0 when not given */

@@ -446,8 +446,8 @@ static ss_status connect_to(kd_ctx *k, const char *host, const char *port, ss_er
 static bool is_stop_reply(const kd_ctx *k)
 {
     const uint8_t *b = k->parser->buf;
-    return k->parser->len >= 3 && (b[0] == 'S' || b[0] == 'T') && ss_rsp_hexval(b[1]) >= 0 &&
-           ss_rsp_hexval(b[2]) >= 0 && (b[0] == 'T' || k->parser->len == 3);
+    return k->parser->len >= 3 && (b[0] == 'S' || b[0] == 'T') && ss_hex_digit(b[1]) >= 0 &&
+           ss_hex_digit(b[2]) >= 0 && (b[0] == 'T' || k->parser->len == 3);
 }
 
 /* The stop reply to `?` or to an interrupt: `S xx` or `T xx ...` (E.3). */
@@ -495,7 +495,7 @@ static ss_status load_threads(kd_ctx *k)
                 return kd_fail(k, SS_E_CORRUPT, "thread list: bad thread id '%.*s'", (int)(n > 40 ? 40 : n),
                                t);
             for (size_t i = 0; i < n; i++)
-                if (!(ss_rsp_hexval((uint8_t)t[i]) >= 0 || t[i] == 'p' || t[i] == '.' || t[i] == '-'))
+                if (!(ss_hex_digit((uint8_t)t[i]) >= 0 || t[i] == 'p' || t[i] == '.' || t[i] == '-'))
                     return kd_fail(k, SS_E_CORRUPT, "thread list: bad thread id '%.*s'", (int)n, t);
             if (k->ncpu == KD_MAX_CPUS)
                 return kd_fail(k, SS_E_UNSUPPORTED, "more than %u vCPUs", KD_MAX_CPUS);

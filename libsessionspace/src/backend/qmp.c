@@ -256,14 +256,10 @@ static bool reg_value(const char *text, const char *name, uint64_t *v)
         uint64_t x = 0;
         size_t digits = 0;
         for (; digits < 17; digits++, h++) {
-            char c = *h;
-            unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                                : 16u;
-            if (d == 16)
+            int d = ss_hex_digit(*h);
+            if (d < 0)
                 break;
-            x = x << 4 | d;
+            x = x << 4 | (unsigned)d;
         }
         if (digits == 0 || digits > 16)
             return false;

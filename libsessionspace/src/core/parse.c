@@ -1,17 +1,6 @@
 /* Number parsing in kd's notations (sessionspace/common.h: ss_parse_u64). */
 #include "../backend/backend.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -55,7 +44,7 @@ ss_status ss_parse_u64(const char *text, uint64_t *out)
             tick = q;
             continue;
         }
-        int h = hexval(*q);
+        int h = ss_hex_digit(*q);
         if (h < 0)
             return SS_E_BAD_NUMBER;
         if (digits == 0 && h == 0)
