@@ -114,6 +114,45 @@ static void close_nt(ss_source *src, ss_nt *nt)
     ss_source_close(src);
 }
 
+/* Closes both; returns rc, or CLI_EXIT_NOT_TRANSLATED when rc is OK but the answer is
+ * incomplete (a list cut short, nothing translated). */
+static int close_nt_rc(ss_source *src, ss_nt *nt, int rc, bool incomplete)
+{
+    close_nt(src, nt);
+    return rc != CLI_EXIT_OK ? rc : incomplete ? CLI_EXIT_NOT_TRANSLATED : CLI_EXIT_OK;
+}
+
+/*
+ * parse_nt for a verb that takes one number after SOURCE (a session ID, a VA), then
+ * open_nt. missing: the usage error when it is absent (NULL: it is optional, *val = 0);
+ * what: its name in "bad WHAT 'TEXT'"; limit: the largest value accepted.
+ */
+static int parse_open_nt(const cli_verb *v, int argc, char **argv, const char *missing, const char *what,
+                         uint64_t limit, nt_args *a, uint64_t *val, ss_source **src, ss_nt **nt)
+{
+    int rc = parse_nt(v, argc, argv, 1, a);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    *val = 0;
+    if (missing && a->npos != 1)
+        return cli_usage_error(v, "%s", missing);
+    if (a->npos && (ss_parse_u64(a->pos[0], val) != SS_OK || *val > limit))
+        return cli_usage_error(v, "bad %s '%s'", what, a->pos[0]);
+    return open_nt(v, a, src, nt);
+}
+
+/* Finds session id (s may be NULL); when it is not there prints why, closes both and
+ * returns CLI_EXIT_NOT_TRANSLATED. */
+static int find_session_or_close(const cli_verb *v, ss_source *src, ss_nt *nt, uint64_t id, ss_nt_session *s)
+{
+    ss_error err = {0};
+    if (ss_nt_session_find(nt, (uint32_t)id, s, NULL, &err) == SS_OK)
+        return CLI_EXIT_OK;
+    fprintf(stderr, "sessionspace %s: %s (%s)\n", v->name, err.message, ss_status_name(err.status));
+    close_nt(src, nt);
+    return CLI_EXIT_NOT_TRANSLATED;
+}
+
 static json_t *jaddr(uint64_t v)
 {
     char b[24];
@@ -201,9 +240,7 @@ static int run_sessions(const cli_verb *self, int argc, char **argv)
         }
     }
     /* the process list was cut short: what was read is printed (open_nt warned), exit 1 */
-    int cut = ss_nt_list_status(nt, NULL) != SS_OK;
-    close_nt(src, nt);
-    return rc != CLI_EXIT_OK ? rc : cut ? CLI_EXIT_NOT_TRANSLATED : CLI_EXIT_OK;
+    return close_nt_rc(src, nt, rc, ss_nt_list_status(nt, NULL) != SS_OK);
 }
 
 const cli_verb cli_verb_sessions = {
@@ -254,22 +291,10 @@ static int run_sprocess(const cli_verb *self, int argc, char **argv)
     nt_args a;
     ss_source *src;
     ss_nt *nt;
-    int rc = parse_nt(self, argc, argv, 1, &a);
-    if (rc != CLI_EXIT_OK)
+    uint64_t id;
+    int rc = parse_open_nt(self, argc, argv, NULL, "session id", SS_NT_NO_SESSION - 1, &a, &id, &src, &nt);
+    if (rc != CLI_EXIT_OK || (a.npos && (rc = find_session_or_close(self, src, nt, id, NULL)) != CLI_EXIT_OK))
         return rc;
-    uint64_t id = 0;
-    if (a.npos && (ss_parse_u64(a.pos[0], &id) != SS_OK || id >= SS_NT_NO_SESSION))
-        return cli_usage_error(self, "bad session id '%s'", a.pos[0]);
-    if ((rc = open_nt(self, &a, &src, &nt)) != CLI_EXIT_OK)
-        return rc;
-    if (a.npos) {
-        ss_error err = {0};
-        if (ss_nt_session_find(nt, (uint32_t)id, NULL, NULL, &err) != SS_OK) {
-            fprintf(stderr, "sessionspace sprocess: %s (%s)\n", err.message, ss_status_name(err.status));
-            close_nt(src, nt);
-            return CLI_EXIT_NOT_TRANSLATED;
-        }
-    }
     json_t *arr = a.json ? json_array() : NULL;
     int cut = 0;
     for (size_t i = 0; i < ss_nt_session_count(nt); i++) {
@@ -279,9 +304,7 @@ static int run_sprocess(const cli_verb *self, int argc, char **argv)
             continue;
         cut |= sprocess_one(nt, s.id, arr);
     }
-    rc = arr ? print_json_doc(arr) : CLI_EXIT_OK;
-    close_nt(src, nt);
-    return rc != CLI_EXIT_OK ? rc : cut ? CLI_EXIT_NOT_TRANSLATED : CLI_EXIT_OK;
+    return close_nt_rc(src, nt, arr ? print_json_doc(arr) : CLI_EXIT_OK, cut);
 }
 
 const cli_verb cli_verb_sprocess = {
@@ -298,23 +321,12 @@ static int run_session(const cli_verb *self, int argc, char **argv)
     nt_args a;
     ss_source *src;
     ss_nt *nt;
-    int rc = parse_nt(self, argc, argv, 1, &a);
-    if (rc != CLI_EXIT_OK)
-        return rc;
     uint64_t id;
-    if (a.npos != 1)
-        return cli_usage_error(self, "missing session ID");
-    if (ss_parse_u64(a.pos[0], &id) != SS_OK || id >= SS_NT_NO_SESSION)
-        return cli_usage_error(self, "bad session id '%s'", a.pos[0]);
-    if ((rc = open_nt(self, &a, &src, &nt)) != CLI_EXIT_OK)
-        return rc;
     ss_nt_session s;
-    ss_error err = {0};
-    if (ss_nt_session_find(nt, (uint32_t)id, &s, NULL, &err) != SS_OK) {
-        fprintf(stderr, "sessionspace session: %s (%s)\n", err.message, ss_status_name(err.status));
-        close_nt(src, nt);
-        return CLI_EXIT_NOT_TRANSLATED;
-    }
+    int rc = parse_open_nt(self, argc, argv, "missing session ID", "session id", SS_NT_NO_SESSION - 1, &a,
+                           &id, &src, &nt);
+    if (rc != CLI_EXIT_OK || (rc = find_session_or_close(self, src, nt, id, &s)) != CLI_EXIT_OK)
+        return rc;
     ss_nt_image im[128];
     size_t n = 0;
     ss_error ierr = {0};
@@ -381,8 +393,7 @@ static int run_session(const cli_verb *self, int argc, char **argv)
     }
     if (ist != SS_OK)
         fprintf(stderr, "sessionspace session: images: %s (%s)\n", ierr.message, ss_status_name(ist));
-    close_nt(src, nt);
-    return rc != CLI_EXIT_OK ? rc : ist != SS_OK ? CLI_EXIT_NOT_TRANSLATED : CLI_EXIT_OK;
+    return close_nt_rc(src, nt, rc, ist != SS_OK);
 }
 
 const cli_verb cli_verb_session = {
@@ -416,9 +427,7 @@ static int run_ps(const cli_verb *self, int argc, char **argv)
             text_process(&p);
     }
     rc = arr ? print_json_doc(arr) : CLI_EXIT_OK;
-    int cut = ss_nt_list_status(nt, NULL) != SS_OK;
-    close_nt(src, nt);
-    return rc != CLI_EXIT_OK ? rc : cut ? CLI_EXIT_NOT_TRANSLATED : CLI_EXIT_OK;
+    return close_nt_rc(src, nt, rc, ss_nt_list_status(nt, NULL) != SS_OK);
 }
 
 const cli_verb cli_verb_ps = {
@@ -435,15 +444,9 @@ static int run_where(const cli_verb *self, int argc, char **argv)
     nt_args a;
     ss_source *src;
     ss_nt *nt;
-    int rc = parse_nt(self, argc, argv, 1, &a);
-    if (rc != CLI_EXIT_OK)
-        return rc;
     uint64_t va;
-    if (a.npos != 1)
-        return cli_usage_error(self, "missing VA");
-    if (ss_parse_u64(a.pos[0], &va) != SS_OK)
-        return cli_usage_error(self, "bad virtual address '%s'", a.pos[0]);
-    if ((rc = open_nt(self, &a, &src, &nt)) != CLI_EXIT_OK)
+    int rc = parse_open_nt(self, argc, argv, "missing VA", "virtual address", UINT64_MAX, &a, &va, &src, &nt);
+    if (rc != CLI_EXIT_OK)
         return rc;
     if (a.pages_text) {
         uint64_t pages;
@@ -526,8 +529,7 @@ static int run_where(const cli_verb *self, int argc, char **argv)
                                             : "different frames, different contents");
         printf("advice: %s\n", ss_nt_advice_text(w.advice));
     }
-    close_nt(src, nt);
-    return rc != CLI_EXIT_OK ? rc : w.ntranslated ? CLI_EXIT_OK : CLI_EXIT_NOT_TRANSLATED;
+    return close_nt_rc(src, nt, rc, w.ntranslated == 0);
 }
 
 const cli_verb cli_verb_where = {
