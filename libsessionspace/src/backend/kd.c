@@ -913,12 +913,20 @@ static kd_ctx *kd_of(ss_source *src)
     return src && src->ops == &kd_ops ? src->ctx : NULL;
 }
 
-ss_status ss_kd_halt(ss_source *src)
+/* kd_of() with the context's lock taken (the caller unlocks), or NULL: not a kd: source. */
+static kd_ctx *kd_lock(ss_source *src)
 {
     kd_ctx *k = kd_of(src);
+    if (k)
+        pthread_mutex_lock(&k->lock);
+    return k;
+}
+
+ss_status ss_kd_halt(ss_source *src)
+{
+    kd_ctx *k = kd_lock(src);
     if (!k)
         return SS_E_INVALID_ARG;
-    pthread_mutex_lock(&k->lock);
     ss_status st = k->broken ? SS_E_IO : do_halt(k);
     pthread_mutex_unlock(&k->lock);
     return st;
@@ -926,10 +934,9 @@ ss_status ss_kd_halt(ss_source *src)
 
 ss_status ss_kd_continue(ss_source *src)
 {
-    kd_ctx *k = kd_of(src);
+    kd_ctx *k = kd_lock(src);
     if (!k)
         return SS_E_INVALID_ARG;
-    pthread_mutex_lock(&k->lock);
     ss_status st = k->broken ? SS_E_IO : SS_OK;
     if (st == SS_OK && k->halted) {
         /* `c` has no reply until the guest stops again (E.3); the ack, if acks are on,
@@ -946,10 +953,9 @@ ss_status ss_kd_continue(ss_source *src)
 
 int ss_kd_is_halted(ss_source *src)
 {
-    kd_ctx *k = kd_of(src);
+    kd_ctx *k = kd_lock(src);
     if (!k)
         return 0;
-    pthread_mutex_lock(&k->lock);
     int h = k->halted && !k->broken;
     pthread_mutex_unlock(&k->lock);
     return h;
@@ -1025,10 +1031,9 @@ ss_status ss_kd_monitor(ss_source *src, const char *command, char *out, size_t c
 
 ss_status ss_kd_reconnect(ss_source *src)
 {
-    kd_ctx *k = kd_of(src);
+    kd_ctx *k = kd_lock(src);
     if (!k)
         return SS_E_INVALID_ARG;
-    pthread_mutex_lock(&k->lock);
     if (k->fd >= 0)
         close(k->fd);
     k->fd = -1;
@@ -1057,10 +1062,9 @@ const char *ss_kd_last_error(ss_source *src)
 
 unsigned long long ss_kd_round_trips(ss_source *src)
 {
-    kd_ctx *k = kd_of(src);
+    kd_ctx *k = kd_lock(src);
     if (!k)
         return 0;
-    pthread_mutex_lock(&k->lock);
     unsigned long long n = k->round_trips;
     pthread_mutex_unlock(&k->lock);
     return n;
