@@ -7,27 +7,19 @@ Run by ctest with SS_CLI, SS_MKIMAGE and SS_TMPDIR set.
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
-MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
-MiB = 1 << 20
+from cli_support import CLI, MiB, run, tmpdir, mkimage
 
-
-def run(*args, stdin=None):
-    return subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True, timeout=60)
 
 
 class DemoImage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         cls.image = os.path.join(cls.tmp.name, "demo.raw")
         cls.dump = os.path.join(cls.tmp.name, "demo.dmp")
-        meta = subprocess.run([MKIMAGE, "--dmp", cls.dump, cls.image], capture_output=True, text=True,
-                              check=True).stdout
-        cls.meta = dict(line.split() for line in meta.splitlines())
+        cls.meta = mkimage("--dmp", cls.dump, cls.image)
         cls.session_va = int(cls.meta["va_session"], 16)
 
     @classmethod

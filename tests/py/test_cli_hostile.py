@@ -9,16 +9,15 @@ Run by ctest with SS_CLI and SS_TMPDIR set.
 import json
 import os
 import struct
-import subprocess
-import tempfile
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
+from cli_support import run as cli_run, tmpdir
+
 
 
 def run(*args):
     # A hang (the FIFO case before the fix) fails the test through the timeout.
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=20)
+    return cli_run(*args, timeout=20)
 
 
 def triage_header(width, dump_type=4):
@@ -66,7 +65,7 @@ def qemu_core(machine, cr0, cr3, cr4, cs_flags=0):
 class HostileFiles(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
 
     @classmethod
     def tearDownClass(cls):

@@ -10,15 +10,12 @@ addresses are the ones tests/support/mkimage.c places (session 0's private page 
 import json
 import os
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
-MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
-MiB = 1 << 20
+from cli_support import MiB, run, tmpdir, mkimage
+
 
 TARGET_XML = ('<?xml version="1.0"?><target><architecture>i386:x86-64</architecture>'
               '<feature name="org.gnu.gdb.i386.sys"><!-- <reg name="cr3" bitsize="64"/> -->'
@@ -119,17 +116,12 @@ class Stub:
                         conn.sendall(b"+" + frame(self.answer(payload)))
 
 
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60)
-
-
 class KdCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         cls.image = os.path.join(cls.tmp.name, "demo.raw")
-        meta = subprocess.run([MKIMAGE, cls.image], capture_output=True, text=True, check=True).stdout
-        cls.meta = dict(line.split() for line in meta.splitlines())
+        cls.meta = mkimage(cls.image)
         cls.cr3 = int(cls.meta["dtb_session1"], 16)
 
     @classmethod

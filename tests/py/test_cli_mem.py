@@ -10,17 +10,11 @@ import json
 import os
 import struct
 import subprocess
-import tempfile
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
-MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
-MiB = 1 << 20
+from cli_support import MKIMAGE, MiB, run, tmpdir
+
 P, RW = 0x1, 0x2
-
-
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60)
 
 
 class Image:
@@ -86,7 +80,7 @@ X64_TEXT = [
 class MemVerbs(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         img = Image("x64")
         cls.root_a, cls.root_b = img.alloc(), img.alloc()
         img.map(cls.root_a, CODE_VA, 0x200000)
@@ -306,7 +300,7 @@ class WindowsContexts(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         cls.dump = os.path.join(cls.tmp.name, "win.dmp")
         raw = os.path.join(cls.tmp.name, "win.raw")
         meta = subprocess.run([MKIMAGE, "--windows", "17763", "--dmp", cls.dump, raw], capture_output=True,

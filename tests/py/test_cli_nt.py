@@ -10,15 +10,10 @@ Run by ctest with SS_CLI, SS_MKIMAGE and SS_TMPDIR set.
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
-MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
+from cli_support import MKIMAGE, run, tmpdir
 
-
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60)
 
 
 def read_truth(path):
@@ -61,7 +56,7 @@ def write_isf(path, truth, build):
 class WindowsImage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         d = cls.tmp.name
         cls.dump, cls.raw, txt = (os.path.join(d, n) for n in ("w.dmp", "w.raw", "w.txt"))
         subprocess.run([MKIMAGE, "--windows", "test-odd", "--dmp", cls.dump, cls.raw, txt], check=True)
@@ -226,7 +221,7 @@ class CutShortList(unittest.TestCase):
     """ActiveProcessLinks loops: every model verb prints what was read, warns, and exits 1."""
 
     def test_sessions_and_ps_exit_1(self):
-        with tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR")) as d:
+        with tmpdir() as d:
             dump, raw, txt = (os.path.join(d, n) for n in ("l.dmp", "l.raw", "l.txt"))
             subprocess.run([MKIMAGE, "--windows", "17763", "--defect", "loop-active", "--dmp", dump, raw, txt],
                            check=True, capture_output=True)
@@ -250,7 +245,7 @@ class PaeImage(unittest.TestCase):
     """Windows 7 x86 (built-in 32-bit layout, build 7601) as a PAE image in a 32-bit dump."""
 
     def test_sessions_and_where(self):
-        with tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR")) as d:
+        with tmpdir() as d:
             dump, raw, txt = (os.path.join(d, n) for n in ("p.dmp", "p.raw", "p.txt"))
             subprocess.run([MKIMAGE, "--windows", "7601-x86", "--dmp", dump, raw, txt], check=True)
             t = read_truth(txt)

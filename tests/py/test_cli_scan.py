@@ -8,16 +8,15 @@ partition is compared). Run by ctest with SS_CLI, SS_MKSCAN and SS_TMPDIR set.
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
+from cli_support import MKIMAGE, run as cli_run, tmpdir
+
 MKSCAN = os.environ.get("SS_MKSCAN", "ss-mkscan")
-MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
 
 
 def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=120)
+    return cli_run(*args, timeout=120)
 
 
 def build(tmp, name, *flags):
@@ -42,7 +41,7 @@ def build(tmp, name, *flags):
 class ScanVerb(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         cls.images = {"win7": build(cls.tmp.name, "win7"), "win10": build(cls.tmp.name, "win10", "--random")}
 
     @classmethod
@@ -150,7 +149,7 @@ class WindowsLikeImage(unittest.TestCase):
     """The header-less raw image of `ss-mkimage --windows`: no profile, no DTB given."""
 
     def test_scan_finds_the_processes_and_their_sessions(self):
-        with tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR")) as d:
+        with tmpdir() as d:
             raw, txt = os.path.join(d, "w.raw"), os.path.join(d, "w.txt")
             subprocess.run([MKIMAGE, "--windows", "test-odd", raw, txt], check=True, capture_output=True)
             procs, t = {}, {}

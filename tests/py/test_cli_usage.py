@@ -8,12 +8,10 @@ import os
 import re
 import struct
 import subprocess
-import tempfile
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
-MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
-MiB = 1 << 20
+from cli_support import CLI, run, run_bytes, tmpdir, mkimage
+
 
 # The x86 image: page directory at 0x1000, one page table at 0x2000.
 X86_DTB = 0x1000
@@ -26,23 +24,13 @@ X86_PROTO_OFFSET = 0x123458
 X86_PROTO_PTE = ((X86_PROTO_OFFSET >> 9) << 11) | (1 << 10) | (((X86_PROTO_OFFSET >> 2) & 0x7F) << 1)
 
 
-def run(*args, stdin=None):
-    return subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True, timeout=60)
-
-
-def run_bytes(*args, stdin=b""):
-    return subprocess.run([CLI, *args], input=stdin, capture_output=True, timeout=60)
-
-
 class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         cls.image = os.path.join(cls.tmp.name, "demo.raw")
         cls.dump = os.path.join(cls.tmp.name, "demo.dmp")
-        meta = subprocess.run([MKIMAGE, "--dmp", cls.dump, cls.image], capture_output=True, text=True,
-                              check=True).stdout
-        cls.meta = dict(line.split() for line in meta.splitlines())
+        cls.meta = mkimage("--dmp", cls.dump, cls.image)
         mem = bytearray(64 * 1024)
         struct.pack_into("<I", mem, X86_DTB + 0 * 4, 0x2000 | 0x7)  # PDE 0: P RW US -> PT
         struct.pack_into("<I", mem, 0x2000 + 5 * 4, X86_VALID_PA | 0x3)  # PTE 5: P RW

@@ -5,27 +5,19 @@ is tests/realdata/live.sh. Run by ctest with SS_CLI, SS_MKIMAGE and SS_TMPDIR se
 """
 import json
 import os
-import subprocess
-import tempfile
 import unittest
 
-CLI = os.environ.get("SS_CLI", "sessionspace")
-MKIMAGE = os.environ.get("SS_MKIMAGE", "ss-mkimage")
-MiB = 1 << 20
+from cli_support import MiB, run, tmpdir, mkimage
+
 VA = "fffff99b`3c078c87"
-
-
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60)
 
 
 class VmiCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR"))
+        cls.tmp = tmpdir()
         cls.image = os.path.join(cls.tmp.name, "demo.raw")
-        meta = subprocess.run([MKIMAGE, cls.image], capture_output=True, text=True, check=True).stdout
-        cls.meta = dict(line.split() for line in meta.splitlines())
+        cls.meta = mkimage(cls.image)
         cls.size = os.path.getsize(cls.image)
 
     @classmethod
