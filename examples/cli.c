@@ -91,12 +91,15 @@ int cli_space_option(const cli_verb *v, int argc, char **argv, int *i, cli_space
     }
     if (!slot)
         return 0;
-    if (*i + 1 >= argc) {
-        cli_usage_error(v, "incomplete option '%s' (it takes a value)", opt);
-        return -1;
-    }
+    return cli_option_value(v, argc, argv, i, slot) == CLI_EXIT_OK ? 1 : -1;
+}
+
+int cli_option_value(const cli_verb *v, int argc, char **argv, int *i, const char **slot)
+{
+    if (*i + 1 >= argc)
+        return cli_usage_error(v, "incomplete option '%s' (it takes a value)", argv[*i]);
     *slot = argv[++*i];
-    return 1;
+    return CLI_EXIT_OK;
 }
 
 static bool parse_mode(const char *s, ss_mode *mode)

@@ -64,6 +64,10 @@ int cli_usage_error(const cli_verb *v, const char *fmt, ...)
 #endif
     ;
 
+/* Stores the value that follows option argv[*i] in *slot, advancing *i; returns
+ * CLI_EXIT_OK, or CLI_EXIT_USAGE after printing that the option has no value. */
+int cli_option_value(const cli_verb *v, int argc, char **argv, int *i, const char **slot);
+
 /* Opens SPEC; on failure prints the message and status name, returns CLI_EXIT_OPEN. */
 int cli_open_source(const char *spec, ss_source **src);
 

@@ -50,9 +50,8 @@ static int parse_mem(const cli_verb *v, int argc, char **argv, bool with_l, mem_
                             : !with_l && strcmp(arg, "--bits") == 0 ? &a->bits_text
                                                                     : NULL;
         if (slot) {
-            if (i + 1 >= argc)
-                return cli_usage_error(v, "incomplete option '%s' (it takes a value)", arg);
-            *slot = argv[++i];
+            if (cli_option_value(v, argc, argv, &i, slot) != CLI_EXIT_OK)
+                return CLI_EXIT_USAGE;
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
         } else if (strcmp(arg, "--user") == 0) {

@@ -42,9 +42,8 @@ static int parse_nt(const cli_verb *v, int argc, char **argv, int maxpos, nt_arg
                             : strcmp(arg, "--pages") == 0 && strcmp(v->name, "where") == 0 ? &a->pages_text
                                                                                            : NULL;
         if (slot) {
-            if (i + 1 >= argc)
-                return cli_usage_error(v, "incomplete option '%s' (it takes a value)", arg);
-            *slot = argv[++i];
+            if (cli_option_value(v, argc, argv, &i, slot) != CLI_EXIT_OK)
+                return CLI_EXIT_USAGE;
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
         } else if (arg[0] == '-' && arg[1] == '-') {

@@ -201,9 +201,9 @@ static int run_scan(const cli_verb *self, int argc, char **argv)
         else if (strcmp(argv[i], "--la57") == 0)
             la57 = true;
         else if (strcmp(argv[i], "--min-kernel") == 0) {
-            if (i + 1 >= argc)
-                return cli_usage_error(self, "%s", "incomplete option '--min-kernel' (it takes a value)");
-            const char *v = argv[++i];
+            const char *v;
+            if (cli_option_value(self, argc, argv, &i, &v) != CLI_EXIT_OK)
+                return CLI_EXIT_USAGE;
             char *end = NULL;
             min_kernel = strspn(v, "0123456789") == strlen(v) ? strtoull(v, &end, 10) : 0;
             if (!end || *end || min_kernel < 1 || min_kernel > 255)
