@@ -182,6 +182,21 @@ void ss_file_settle(ss_file *f);
  */
 ss_status ss_file_copy(const ss_file *f, uint64_t off, void *buf, size_t len);
 
+/*
+ * The body of an ss_<struct>_init(obj, version) for a versioned struct whose first
+ * member is `unsigned version` and whose members are all in version 1 (SQLite's
+ * iVersion, libgit2's git_odb_init_backend): zeroes size bytes and sets the version.
+ * SS_E_INVALID_ARG: obj is NULL, version is 0 or above max.
+ */
+static inline ss_status ss_versioned_init(void *obj, size_t size, unsigned version, unsigned max)
+{
+    if (!obj || version == 0 || version > max)
+        return SS_E_INVALID_ARG;
+    memset(obj, 0, size);
+    memcpy(obj, &version, sizeof version);
+    return SS_OK;
+}
+
 /* Value of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other byte
  * (the wire hex of gdbrsp.c, QMP register dumps, ss_parse_u64 in core/parse.c). */
 static inline int ss_hex_digit(int c)

@@ -113,11 +113,8 @@ static const ss_backend_ops cb_backend = {
 
 ss_status ss_callback_ops_init(ss_callback_ops *ops, unsigned version)
 {
-    if (!ops || version == 0 || version > SS_CALLBACK_OPS_VERSION)
-        return SS_E_INVALID_ARG;
-    memset(ops, 0, sizeof *ops); /* every member is in version 1 */
-    ops->version = version;
-    return SS_OK;
+    _Static_assert(offsetof(ss_callback_ops, version) == 0, "version first");
+    return ss_versioned_init(ops, sizeof *ops, version, SS_CALLBACK_OPS_VERSION); /* all in version 1 */
 }
 
 ss_status ss_source_open_callback(const ss_callback_ops *ops, void *ctx, ss_source **out, ss_error *err)

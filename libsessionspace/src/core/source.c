@@ -76,11 +76,8 @@ struct ss_registry {
 
 ss_status ss_backend_factory_init(ss_backend_factory *f, unsigned version)
 {
-    if (!f || version == 0 || version > SS_BACKEND_FACTORY_VERSION)
-        return SS_E_INVALID_ARG;
-    memset(f, 0, sizeof *f);
-    f->version = version;
-    return SS_OK;
+    _Static_assert(offsetof(ss_backend_factory, version) == 0, "version first");
+    return ss_versioned_init(f, sizeof *f, version, SS_BACKEND_FACTORY_VERSION);
 }
 
 ss_status ss_registry_new(ss_registry **out)
@@ -500,12 +497,9 @@ ss_status ss_source_mapping(ss_source *src, const uint8_t **data, uint64_t *size
 
 ss_status ss_backend_ops_init(ss_backend_ops *ops, unsigned version)
 {
-    if (!ops || version == 0 || version > SS_BACKEND_OPS_VERSION)
-        return SS_E_INVALID_ARG;
     /* Only the members of that version: a binding built against an older header
      * passes a smaller table. Every member so far is in version 1 (when version 2
      * appends one, version 1's size becomes offsetof(ss_backend_ops, <that member>)). */
-    memset(ops, 0, sizeof *ops);
-    ops->version = version;
-    return SS_OK;
+    _Static_assert(offsetof(ss_backend_ops, version) == 0, "version first");
+    return ss_versioned_init(ops, sizeof *ops, version, SS_BACKEND_OPS_VERSION);
 }

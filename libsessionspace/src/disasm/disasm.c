@@ -19,6 +19,8 @@
 
 #include "sessionspace/disasm.h"
 
+#include "../backend/backend.h"
+
 #define MAX_INSN 15u
 
 struct ss_disasm {
@@ -46,11 +48,8 @@ static ss_status fail(ss_error *err, ss_status st, const char *msg)
 
 ss_status ss_disasm_options_init(ss_disasm_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > SS_DISASM_OPTIONS_VERSION)
-        return SS_E_INVALID_ARG;
-    memset(opts, 0, sizeof *opts); /* every member is in version 1 */
-    opts->version = version;
-    return SS_OK;
+    _Static_assert(offsetof(ss_disasm_options, version) == 0, "version first");
+    return ss_versioned_init(opts, sizeof *opts, version, SS_DISASM_OPTIONS_VERSION); /* all in version 1 */
 }
 
 ss_status ss_disasm_open(ss_space *space, const ss_disasm_options *opts, ss_disasm **out, ss_error *err)
