@@ -74,13 +74,22 @@ class HostileFiles(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp.name, name)
 
-    def test_triage_dump_info_64(self):
-        p = self.path("triage64.dmp")
+    def write(self, name, data):
+        """Writes data to a scratch file name; returns its path."""
+        p = self.path(name)
         with open(p, "wb") as f:
-            f.write(triage_header(8))
-        r = run("info", p, "--json")
+            f.write(data)
+        return p
+
+    def info_json(self, path):
+        """`info PATH --json`, which must succeed, as a dict."""
+        r = run("info", path, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        info = json.loads(r.stdout)
+        return json.loads(r.stdout)
+
+    def test_triage_dump_info_64(self):
+        p = self.write("triage64.dmp", triage_header(8))
+        info = self.info_json(p)
         self.assertEqual((info["format"], info["ranges"], info["bytes"]), ("crashdump64", 0, 0))
         self.assertEqual((info["mode"], info["dtb"]), ("x64", "0x1ad000"))
         w = info["windows"]
@@ -100,12 +109,8 @@ class HostileFiles(unittest.TestCase):
         self.assertIn("(no_physical_memory)", r.stderr)
 
     def test_triage_dump_info_32(self):
-        p = self.path("triage32.dmp")
-        with open(p, "wb") as f:
-            f.write(triage_header(4))
-        r = run("info", p, "--json")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        info = json.loads(r.stdout)
+        p = self.write("triage32.dmp", triage_header(4))
+        info = self.info_json(p)
         self.assertEqual((info["format"], info["ranges"], info["mode"], info["dtb"]), ("crashdump32", 0, "pae", "0x39000"))
         w = info["windows"]
         self.assertEqual((w["dump_type"], w["minor_version"], w["processors"], w["pae"]), (4, 2600, 2, True))
@@ -129,9 +134,7 @@ class HostileFiles(unittest.TestCase):
             os.unlink(p)
 
     def test_paging_off_is_named(self):
-        p = self.path("realmode.elf")
-        with open(p, "wb") as f:
-            f.write(qemu_core(62, 0x11, 0x1000, 0))  # CR0: PE and ET, no PG
+        p = self.write("realmode.elf", qemu_core(62, 0x11, 0x1000, 0))  # CR0: PE and ET, no PG
         r = run("vtop", p, "0x1000")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("CPU 0 has paging off (CR0.PG=0", r.stderr)
