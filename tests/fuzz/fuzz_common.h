@@ -65,6 +65,33 @@ static inline const uint8_t *fmem_flat(void *ctx, uint64_t *size)
     return m->data;
 }
 
+/*
+ * Opens a callback source over npages pages at mem, described by m and ops (both the
+ * caller's, alive until the source is closed). flags bit 0: no flat mapping (reads
+ * only); bit 1: page hole_byte % npages is a hole (absent from the ranges, SS_E_NO_PAGE).
+ */
+static inline ss_status fmem_open(fmem *m, ss_backend_ops *ops, const uint8_t *mem, uint64_t npages,
+                                  unsigned flags, uint8_t hole_byte, ss_source **src)
+{
+    *m = (fmem){mem, npages * 4096, ~0ull, {{0, 0}, {0, 0}}, 0};
+    *ops = (ss_backend_ops)SS_BACKEND_OPS_INIT;
+    ops->name = "fuzz-mem";
+    ops->read = fmem_read;
+    ops->ranges = fmem_ranges;
+    if (!(flags & 1))
+        ops->flat = fmem_flat;
+    if ((flags & 2) && npages > 1) {
+        m->hole = hole_byte % npages;
+        if (m->hole)
+            m->ranges[m->nranges++] = (ss_phys_range){0, m->hole * 4096};
+        if (m->hole + 1 < npages)
+            m->ranges[m->nranges++] = (ss_phys_range){(m->hole + 1) * 4096, (npages - m->hole - 1) * 4096};
+    } else {
+        m->ranges[m->nranges++] = (ss_phys_range){0, m->size};
+    }
+    return ss_source_from_backend(ops, m, SS_FORMAT_CUSTOM, src, NULL);
+}
+
 static inline void fuzz_walks(ss_source *src, ss_mode mode, uint64_t dtb)
 {
     ss_space *sp;

@@ -42,24 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!mem)
         return 0;
     memcpy(mem, data + head, npages * 4096);
-    fmem m = {mem, npages * 4096, ~0ull, {{0, 0}, {0, 0}}, 0};
-    ss_backend_ops ops = SS_BACKEND_OPS_INIT;
-    ops.name = "fuzz-mem";
-    ops.read = fmem_read;
-    ops.ranges = fmem_ranges;
-    if (!(flags & 1))
-        ops.flat = fmem_flat;
-    if ((flags & 2) && npages > 1) {
-        m.hole = data[3] % npages;
-        if (m.hole)
-            m.ranges[m.nranges++] = (ss_phys_range){0, m.hole * 4096};
-        if (m.hole + 1 < npages)
-            m.ranges[m.nranges++] = (ss_phys_range){(m.hole + 1) * 4096, (npages - m.hole - 1) * 4096};
-    } else {
-        m.ranges[m.nranges++] = (ss_phys_range){0, m.size};
-    }
+    fmem m;
+    ss_backend_ops ops;
     ss_source *src = NULL;
-    if (ss_source_from_backend(&ops, &m, SS_FORMAT_CUSTOM, &src, NULL) == SS_OK) {
+    if (fmem_open(&m, &ops, mem, npages, flags, data[3], &src) == SS_OK) {
         xd_report r;
         if (xd_check(&r, src, mode, dtbs, ndtbs, vas, nvas, 4u << (2 * ((flags >> 2) & 3)),
                      (flags & 0x40) ? 600 : 32) != 0) {
