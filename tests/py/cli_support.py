@@ -30,3 +30,16 @@ def mkimage(*args):
     """Runs ss-mkimage with args; returns the "key value" lines it prints as a dict."""
     out = subprocess.run([MKIMAGE, *args], capture_output=True, text=True, check=True).stdout
     return dict(line.split() for line in out.splitlines())
+
+
+def demo_image(cls, dmp=False):
+    """For setUpClass: cls.tmp (a scratch directory; tearDownClass cleans it up),
+    cls.image (ss-mkimage's demo raw image in it), with dmp also cls.dump (the same
+    machine as a crash dump), and cls.meta (what ss-mkimage printed)."""
+    cls.tmp = tmpdir()
+    cls.image = os.path.join(cls.tmp.name, "demo.raw")
+    if dmp:
+        cls.dump = os.path.join(cls.tmp.name, "demo.dmp")
+        cls.meta = mkimage("--dmp", cls.dump, cls.image)
+    else:
+        cls.meta = mkimage(cls.image)

@@ -9,17 +9,14 @@ import os
 import subprocess
 import unittest
 
-from cli_support import CLI, MiB, run, tmpdir, mkimage
+from cli_support import CLI, MiB, run, demo_image
 
 
 
 class DemoImage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tmpdir()
-        cls.image = os.path.join(cls.tmp.name, "demo.raw")
-        cls.dump = os.path.join(cls.tmp.name, "demo.dmp")
-        cls.meta = mkimage("--dmp", cls.dump, cls.image)
+        demo_image(cls, dmp=True)
         cls.session_va = int(cls.meta["va_session"], 16)
 
     @classmethod

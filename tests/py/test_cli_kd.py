@@ -8,13 +8,12 @@ addresses are the ones tests/support/mkimage.c places (session 0's private page 
 8 MiB, session 1's at 9 MiB). Run by ctest with SS_CLI, SS_MKIMAGE and SS_TMPDIR set.
 """
 import json
-import os
 import socket
 import threading
 import time
 import unittest
 
-from cli_support import MiB, run, tmpdir, mkimage
+from cli_support import MiB, run, demo_image
 
 
 TARGET_XML = ('<?xml version="1.0"?><target><architecture>i386:x86-64</architecture>'
@@ -119,9 +118,7 @@ class Stub:
 class KdCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tmpdir()
-        cls.image = os.path.join(cls.tmp.name, "demo.raw")
-        cls.meta = mkimage(cls.image)
+        demo_image(cls)
         cls.cr3 = int(cls.meta["dtb_session1"], 16)
 
     @classmethod

@@ -10,7 +10,7 @@ import struct
 import subprocess
 import unittest
 
-from cli_support import CLI, run, run_bytes, tmpdir, mkimage
+from cli_support import CLI, run, run_bytes, demo_image
 
 
 # The x86 image: page directory at 0x1000, one page table at 0x2000.
@@ -27,10 +27,7 @@ X86_PROTO_PTE = ((X86_PROTO_OFFSET >> 9) << 11) | (1 << 10) | (((X86_PROTO_OFFSE
 class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tmpdir()
-        cls.image = os.path.join(cls.tmp.name, "demo.raw")
-        cls.dump = os.path.join(cls.tmp.name, "demo.dmp")
-        cls.meta = mkimage("--dmp", cls.dump, cls.image)
+        demo_image(cls, dmp=True)
         mem = bytearray(64 * 1024)
         struct.pack_into("<I", mem, X86_DTB + 0 * 4, 0x2000 | 0x7)  # PDE 0: P RW US -> PT
         struct.pack_into("<I", mem, 0x2000 + 5 * 4, X86_VALID_PA | 0x3)  # PTE 5: P RW

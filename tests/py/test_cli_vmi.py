@@ -7,7 +7,7 @@ import json
 import os
 import unittest
 
-from cli_support import MiB, run, tmpdir, mkimage
+from cli_support import MiB, run, demo_image
 
 VA = "fffff99b`3c078c87"
 
@@ -15,9 +15,7 @@ VA = "fffff99b`3c078c87"
 class VmiCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tmpdir()
-        cls.image = os.path.join(cls.tmp.name, "demo.raw")
-        cls.meta = mkimage(cls.image)
+        demo_image(cls)
         cls.size = os.path.getsize(cls.image)
 
     @classmethod
