@@ -88,6 +88,9 @@ static const char i386_64bit_xml[] =
 
 static const char hexd[] = "0123456789abcdef";
 
+/* One RSP wire digit (packet checksums, qRcmd hex). Test-local on purpose: the library's
+ * ss_hex_digit is private (src/backend/backend.h) and the public ss_parse_u64 reads whole
+ * numbers in kd notation (blanks trimmed), not single digits. */
 static int hexv(int c)
 {
     if (c >= '0' && c <= '9')
