@@ -88,6 +88,12 @@ typedef struct ss_open_options {
     }
 
 /*
+ * Initialises *opts as SS_OPEN_OPTIONS_INIT does, for callers that cannot use the macro
+ * (bindings). Errors: SS_E_INVALID_ARG (NULL opts, version 0 or newer than this library).
+ */
+ss_status ss_open_options_init(ss_open_options *opts, unsigned version);
+
+/*
  * SS_OPEN_PREAD: for a file that may change or shrink while it is open (a dump still
  * being written or copied, a file on a network share). Without it (the default) the
  * file is mapped and its pages are handed out zero-copy: fast, but if another process

@@ -111,10 +111,27 @@ static const ss_backend_ops cb_backend = {
     .close = cb_close,
 };
 
+/*
+ * Bytes of ss_callback_ops that a table of `version` holds: members are only ever
+ * appended, so a host built against an older header passes a shorter table and only
+ * that prefix may be read (as space.c does for ss_space_options).
+ */
+static size_t ops_size(unsigned version)
+{
+    switch (version) {
+    case 1: return sizeof(ss_callback_ops); /* version 2 will end version 1 at its first new member */
+    default: return 0;
+    }
+}
+
 ss_status ss_callback_ops_init(ss_callback_ops *ops, unsigned version)
 {
-    _Static_assert(offsetof(ss_callback_ops, version) == 0, "version first");
-    return ss_versioned_init(ops, sizeof *ops, version, SS_CALLBACK_OPS_VERSION); /* all in version 1 */
+    size_t n = ops ? ops_size(version) : 0;
+    if (!n)
+        return SS_E_INVALID_ARG;
+    memset(ops, 0, n);
+    ops->version = version;
+    return SS_OK;
 }
 
 ss_status ss_source_open_callback(const ss_callback_ops *ops, void *ctx, ss_source **out, ss_error *err)
@@ -123,7 +140,8 @@ ss_status ss_source_open_callback(const ss_callback_ops *ops, void *ctx, ss_sour
         *out = NULL;
     if (!ops || !out)
         return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open_callback: NULL %s", ops ? "out" : "ops");
-    if (ops->version == 0 || ops->version > SS_CALLBACK_OPS_VERSION)
+    size_t ops_bytes = ops_size(ops->version);
+    if (!ops_bytes)
         return ss_fail(err, SS_E_INVALID_ARG, "callback ops version %u not supported (this library: %u)",
                        ops->version, SS_CALLBACK_OPS_VERSION);
     const char *name = ops->name ? ops->name : "callback";
@@ -139,7 +157,7 @@ ss_status ss_source_open_callback(const ss_callback_ops *ops, void *ctx, ss_sour
     cb_source *c = calloc(1, sizeof *c);
     if (!c)
         return ss_fail(err, SS_E_NOMEM, "out of memory");
-    c->ops = *ops;
+    memcpy(&c->ops, ops, ops_bytes); /* the rest keeps its zero default */
     c->ctx = ctx;
     c->range.start = 0;
     c->range.size = ops->phys_size ? ops->phys_size : CB_MAX_PHYS;
