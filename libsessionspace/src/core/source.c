@@ -195,11 +195,8 @@ ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
 
 ss_status ss_open_options_init(ss_open_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > SS_OPEN_OPTIONS_VERSION)
-        return SS_E_INVALID_ARG;
-    memset(opts, 0, sizeof *opts); /* every member is in version 1 */
-    opts->version = version;
-    return SS_OK;
+    _Static_assert(offsetof(ss_open_options, version) == 0, "version first");
+    return ss_versioned_init(opts, sizeof *opts, version, SS_OPEN_OPTIONS_VERSION); /* all in version 1 */
 }
 
 ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_source **out, ss_error *err)

@@ -41,6 +41,8 @@
 
 #include "sessionspace/scan.h"
 
+#include "../backend/backend.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -188,12 +190,12 @@ static ss_status params_from(ss_source *src, const ss_scan_options *opts, scan_p
 
 ss_status ss_scan_options_init(ss_scan_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > SS_SCAN_OPTIONS_VERSION)
-        return SS_E_INVALID_ARG;
-    memset(opts, 0, sizeof *opts); /* every member is in version 1 */
-    opts->version = version;
-    opts->mode = SS_MODE_X64;
-    return SS_OK;
+    _Static_assert(offsetof(ss_scan_options, version) == 0, "version first");
+    ss_status st =
+        ss_versioned_init(opts, sizeof *opts, version, SS_SCAN_OPTIONS_VERSION); /* all in version 1 */
+    if (st == SS_OK)
+        opts->mode = SS_MODE_X64;
+    return st;
 }
 
 ss_status ss_scan_run(ss_source *src, const ss_scan_options *opts, ss_scan_found_fn found, void *arg,
