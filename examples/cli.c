@@ -1,10 +1,53 @@
 /* Helpers the sessionspace CLI's verbs share (cli.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_bar_start(cli_bar *b, const char *label)
+{
+    b->on = isatty(STDERR_FILENO) != 0;
+    b->start = now_s();
+    b->last_pct = -1;
+    b->label = label;
+}
+
+int cli_bar_draw(void *arg, uint64_t done, uint64_t total)
+{
+    cli_bar *b = arg;
+    int pct = total ? (int)(done * 100 / total) : 100;
+    if (pct == b->last_pct)
+        return 0;
+    b->last_pct = pct;
+    double dt = now_s() - b->start;
+    char hashes[41];
+    int n = pct * 40 / 100;
+    memset(hashes, '#', (size_t)n);
+    memset(hashes + n, '.', (size_t)(40 - n));
+    hashes[40] = 0;
+    fprintf(stderr, "\r%s [%s] %3d%% %.2f/%.2f GiB %.2f GB/s", b->label, hashes, pct, done / 1073741824.0,
+            total / 1073741824.0, dt > 0 ? done / dt / 1e9 : 0.0);
+    fflush(stderr);
+    return 0;
+}
+
+void cli_bar_end(cli_bar *b)
+{
+    if (b->on && b->last_pct >= 0)
+        fputs("\r\033[K", stderr);
+}
 
 int cli_usage_error(const cli_verb *v, const char *fmt, ...)
 {

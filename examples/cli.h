@@ -110,6 +110,21 @@ int cli_open_space(const cli_verb *v, const cli_space_args *a, bool no_cache, ss
                    ss_space **space);
 
 /*
+ * A progress bar on stderr for long scans, drawn only when stderr is a terminal:
+ * cli_bar_start sets b->on; pass cli_bar_draw and b as a scan's progress callback
+ * (ss_scan_progress_fn) when b->on; cli_bar_end erases the line.
+ */
+typedef struct cli_bar {
+    bool on;
+    double start;
+    int last_pct;
+    const char *label;
+} cli_bar;
+void cli_bar_start(cli_bar *b, const char *label);
+int cli_bar_draw(void *arg, uint64_t done, uint64_t total);
+void cli_bar_end(cli_bar *b);
+
+/*
  * verb_nt.c, for verb v (vtop, u, db, dq; messages name it): the DTB of a session's context (session != NULL:
  * a member process's DTB, kd's !session -s) or of a process (process != NULL: its DirectoryTableBase, or with
  * user its KVA-shadow UserDirectoryTableBase; kd's .process /P), from the Windows model

@@ -27,7 +27,7 @@ typedef struct nt_args {
 #define NT_OPTIONS_HELP                                                                                      \
     "  --isf FILE   Volatility 3 ISF symbol file (.json, .json.xz, .json.gz) for the kernel;\n"              \
     "               default: the built-in profile of the dump header's build\n"                              \
-    "  --dtb DTB    kernel DTB; default: the dump header's (a raw image needs it, see `scan`)\n"             \
+    "  --dtb DTB    kernel DTB; default: the dump header's / CPU 0's, else found by scan\n"                  \
     "  --ps-active-process-head VA   default: the dump header's, else kernel scan + ISF RVA\n"               \
     "  --json       one JSON document (shapes in docs/cli.md)\n"
 
@@ -74,8 +74,15 @@ static int open_nt(const cli_verb *v, const nt_args *a, ss_source **src, ss_nt *
     int rc = cli_open_source(a->source, src);
     if (rc != CLI_EXIT_OK)
         return rc;
+    cli_bar b;
+    cli_bar_start(&b, "scan for the kernel DTB");
+    if (b.on) {
+        o.progress = cli_bar_draw;
+        o.progress_arg = &b;
+    }
     ss_error err = {0};
     ss_status st = ss_nt_open(*src, &o, nt, &err);
+    cli_bar_end(&b);
     if (st != SS_OK) {
         fprintf(stderr, "sessionspace %s: %s: %s (%s)\n", v->name, a->source,
                 err.message[0] ? err.message : ss_strerror(st), ss_status_name(st));
@@ -87,6 +94,18 @@ static int open_nt(const cli_verb *v, const nt_args *a, ss_source **src, ss_nt *
         fprintf(stderr, "sessionspace %s: warning: %s (%s); the processes read before are shown\n", v->name,
                 lerr.message, ss_status_name(lerr.status));
     return CLI_EXIT_OK;
+}
+
+/* Text output: where the kernel DTB came from, when the source did not record it. */
+static void text_kernel_dtb(const ss_nt *nt)
+{
+    size_t tried = 0;
+    ss_nt_dtb_origin o = ss_nt_kernel_dtb_origin(nt, &tried);
+    if (o == SS_NT_DTB_SCAN)
+        printf("kernel DTB %#" PRIx64 " (found by scan: System's, after %zu root%s tried)\n",
+               ss_nt_kernel_dtb(nt), tried, tried == 1 ? "" : "s");
+    else if (o == SS_NT_DTB_OPTION)
+        printf("kernel DTB %#" PRIx64 " (--dtb)\n", ss_nt_kernel_dtb(nt));
 }
 
 static void close_nt(ss_source *src, ss_nt *nt)
@@ -166,6 +185,7 @@ static int run_sessions(const cli_verb *self, int argc, char **argv)
         }
         rc = print_json_doc(arr);
     } else {
+        text_kernel_dtb(nt);
         printf("Sessions on machine: %zu\n", n);
         printf("Session  _MM_SESSION_SPACE  Processes  Context DirBase\n");
         for (size_t i = 0; i < n; i++) {
@@ -180,8 +200,10 @@ static int run_sessions(const cli_verb *self, int argc, char **argv)
                        s.member_dtb, ss_status_name(s.status));
         }
     }
+    /* the process list was cut short: what was read is printed (open_nt warned), exit 1 */
+    int cut = ss_nt_list_status(nt, NULL) != SS_OK;
     close_nt(src, nt);
-    return rc;
+    return rc != CLI_EXIT_OK ? rc : cut ? CLI_EXIT_NOT_TRANSLATED : CLI_EXIT_OK;
 }
 
 const cli_verb cli_verb_sessions = {
@@ -381,8 +403,10 @@ static int run_ps(const cli_verb *self, int argc, char **argv)
     if (rc != CLI_EXIT_OK || (rc = open_nt(self, &a, &src, &nt)) != CLI_EXIT_OK)
         return rc;
     json_t *arr = a.json ? json_array() : NULL;
-    if (!arr)
+    if (!arr) {
+        text_kernel_dtb(nt);
         printf("**** ACTIVE PROCESSES ****\n");
+    }
     for (size_t i = 0; i < ss_nt_process_count(nt); i++) {
         ss_nt_process p;
         ss_nt_process_at(nt, i, &p);

@@ -23,38 +23,6 @@
 /* Exit code 1 (CLI_EXIT_NOT_TRANSLATED for vtop) means "no root found" here. */
 enum { SCAN_EXIT_NONE = 1 };
 
-typedef struct bar {
-    bool on;
-    double start;
-    int last_pct;
-} bar;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int draw_bar(void *arg, uint64_t done, uint64_t total)
-{
-    bar *b = arg;
-    int pct = total ? (int)(done * 100 / total) : 100;
-    if (pct == b->last_pct)
-        return 0;
-    b->last_pct = pct;
-    double dt = now_s() - b->start;
-    char hashes[41];
-    int n = pct * 40 / 100;
-    memset(hashes, '#', (size_t)n);
-    memset(hashes + n, '.', (size_t)(40 - n));
-    hashes[40] = 0;
-    fprintf(stderr, "\rscan [%s] %3d%% %.2f/%.2f GiB %.2f GB/s", hashes, pct, done / 1073741824.0,
-            total / 1073741824.0, dt > 0 ? done / dt / 1e9 : 0.0);
-    fflush(stderr);
-    return 0;
-}
-
 static json_t *hex(uint64_t v)
 {
     char s[24];
@@ -253,21 +221,21 @@ static int run_scan(const cli_verb *self, int argc, char **argv)
     int orc = cli_open_source(spec, &src);
     if (orc != CLI_EXIT_OK)
         return orc;
-    bar b = {isatty(STDERR_FILENO) != 0, now_s(), -1};
+    cli_bar b;
+    cli_bar_start(&b, "scan");
     ss_scan_options o = SS_SCAN_OPTIONS_INIT;
     o.mode = la57 ? SS_MODE_LA57 : SS_MODE_X64;
     o.min_kernel_entries = (uint32_t)min_kernel;
     o.progress_step = 16u << 20;
     if (b.on) {
-        o.progress = draw_bar;
+        o.progress = cli_bar_draw;
         o.progress_arg = &b;
     }
     ss_scan_candidate *c = NULL;
     size_t n = 0;
     ss_scan_stats st;
     ss_status s = ss_scan_collect(src, &o, &c, &n, &st);
-    if (b.on)
-        fputs("\r\033[K", stderr);
+    cli_bar_end(&b);
     if (s != SS_OK) {
         fprintf(stderr, "sessionspace scan: %s: %s\n", spec, ss_strerror(s));
         ss_source_close(src);

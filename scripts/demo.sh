@@ -79,3 +79,12 @@ echo
 echo "== the same from Python: README.md's snippet (import sessionspace)"
 awk '/^```python$/ { f = 1; next } f && /^```$/ { exit } f' README.md > "$out/snippet.py"
 PYTHONPATH=build/bindings/python /usr/bin/python3 "$out/snippet.py"
+echo
+echo "== scan the raw image (no header, no symbols): page-table roots by their self-map, grouped"
+echo "   into sessions by the frames of their session-space PML4 entries"
+"$cli" scan "$out/win.raw"
+echo
+echo "== sessions on a raw image with no --dtb: the kernel DTB is found by scan (System's root,"
+echo "   checked as PID 4's DirectoryTableBase); the layout comes from an ISF (a raw image has no build)"
+build/tests/support/ss-mkimage --windows test-tree --isf "$out/tree.json" "$out/tree.raw" "$out/tree.txt"
+"$cli" sessions "$out/tree.raw" --isf "$out/tree.json"

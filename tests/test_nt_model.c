@@ -5,7 +5,10 @@
  * for looping lists, a wrong profile, a lost session, a missing build. Every
  * expected value comes from the generator's ground truth.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ntimage.h"
 #include "ss_check.h"
@@ -179,19 +182,37 @@ START_TEST(isf_route_same_answers)
     check_model(fx.nt, &fx.t);
     ss_nt_kernel_info k;
     ss_nt_kernel(fx.nt, &k);
-    if (_i) {
-        ck_assert_str_eq(k.pdb_guid, fx.t.pdb_guid);
-        ck_assert_uint_eq(k.pdb_age, fx.t.pdb_age);
-    }
+    /* checked against the kernel image: found by the scan (raw) or through the dump header's
+       PsLoadedModuleList (DMP) */
+    ck_assert_uint_eq(k.base, fx.t.kernel_base);
+    ck_assert_str_eq(k.pdb_guid, fx.t.pdb_guid);
+    ck_assert_uint_eq(k.pdb_age, fx.t.pdb_age);
     ss_nt_close(fx.nt);
     fx.nt = NULL;
-    if (_i) { /* an ISF of another kernel: the GUID does not match */
-        meta.pdb_guid = "00112233445566778899AABBCCDDEEFF";
-        ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+    if (_i) { /* raw with no DTB at all: found by scan, the same answers */
+        o.dtb = 0;
+        ck_assert_msg(fx_model(&fx, &o, &err) == SS_OK, "%s", err.message);
+        ck_assert_int_eq(ss_nt_kernel_dtb_origin(fx.nt, NULL), SS_NT_DTB_SCAN);
+        check_model(fx.nt, &fx.t);
+        ss_nt_close(fx.nt);
+        fx.nt = NULL;
+    }
+    /* an ISF of another kernel: the GUID does not match (with a dump header too, where no
+       kernel scan is needed for PsActiveProcessHead; and with no DTB, where every root fails
+       the same way) */
+    meta.pdb_guid = "00112233445566778899AABBCCDDEEFF";
+    ck_assert_int_eq(ss_test_isf_write(isf, &withsyms, &meta, SS_TEST_ISF_XZ), 0);
+    for (int nodtb = 0; nodtb <= _i; nodtb++) {
+        o.dtb = nodtb || !_i ? 0 : fx.t.system_dtb;
         ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
-        ck_assert_ptr_nonnull(strstr(err.message, "00112233445566778899AABBCCDDEEFF"));
-        ck_assert_ptr_nonnull(strstr(err.message, fx.t.pdb_guid));
-        ck_assert_ptr_nonnull(strstr(err.message, "use the ISF of this kernel"));
+        ck_assert_ptr_null(fx.nt);
+        char want[256];
+        snprintf(
+            want, sizeof want,
+            "the ISF describes ntkrnlmp.pdb GUID 00112233445566778899AABBCCDDEEFF age %u, but the kernel "
+            "at %#llx is ntkrnlmp.pdb GUID %s age %u: use the ISF of this kernel",
+            fx.t.pdb_age, (unsigned long long)fx.t.kernel_base, fx.t.pdb_guid, fx.t.pdb_age);
+        ck_assert_str_eq(err.message, want);
     }
     fx_close(&fx);
 }
@@ -259,6 +280,28 @@ START_TEST(session_slot_rule)
     ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs, labels, t->nprocs, slots), SS_OK);
     for (unsigned s = 0; s < 256; s++)
         ck_assert_uint_eq(slots[s / 32] >> (s % 32) & 1, 256 + s == t->session_slot);
+    /* the unlabelled entry point (scan.h) applies the same rule: the same session slot */
+    uint8_t kinds[512];
+    ck_assert_int_eq(ss_scan_session_slots(fx.src, dtbs, t->nprocs, kinds), SS_OK);
+    for (unsigned s = 256; s < 512; s++)
+        ck_assert_uint_eq(kinds[s] == SS_SLOT_SESSION, s == t->session_slot);
+    /* one table per session: only labels tell session space from per-process entries */
+    uint64_t one[3];
+    uint32_t onel[3] = {0, 1, 2};
+    for (unsigned s = 0; s < 3; s++)
+        one[s] = truth_proc(t, t->sessions[s].members[0])->dtb;
+    ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, one, onel, 3, slots), SS_OK);
+    for (unsigned s = 0; s < 256; s++)
+        ck_assert_uint_eq(slots[s / 32] >> (s % 32) & 1, 256 + s == t->session_slot);
+    ck_assert_int_eq(ss_scan_session_slots(fx.src, one, 3, kinds), SS_OK);
+    ck_assert_int_eq(kinds[t->session_slot], SS_SLOT_PRIVATE);
+    /* a labelled table without the entry (System labelled as a session): not session space */
+    uint32_t bad[SSB_NT_MAX_PROCS];
+    memcpy(bad, labels, sizeof bad);
+    bad[0] = 0;
+    ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs, bad, t->nprocs, slots), SS_OK);
+    for (unsigned i = 0; i < 8; i++)
+        ck_assert_uint_eq(slots[i], 0);
     /* one session only: nothing can be told */
     ck_assert_int_eq(ss_nt_session_slots_x64(fx.src, dtbs + 2, labels + 2, 4, slots), SS_OK);
     for (unsigned i = 0; i < 8; i++)
@@ -517,8 +560,9 @@ START_TEST(raw_image_kernel_scan)
     ck_assert_ptr_nonnull(strstr(err.message, "no Windows dump header"));
     ss_nt_options o = SS_NT_OPTIONS_INIT;
     o.profile = &fx.prof;
-    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
-    ck_assert_ptr_nonnull(strstr(err.message, "no kernel DTB"));
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND); /* no DTB, and no way to the list */
+    ck_assert_ptr_nonnull(strstr(err.message, "no kernel DTB and no PsActiveProcessHead"));
+    ck_assert_ptr_nonnull(strstr(err.message, "no symbol RVA"));
     o.dtb = fx.t.system_dtb;
     ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(err.message, "no symbol RVA"));
@@ -536,6 +580,188 @@ START_TEST(raw_image_kernel_scan)
     ck_assert_uint_eq(ss_nt_ps_active_process_head(fx.nt), fx.t.ps_active_process_head);
     ck_assert_uint_eq(ss_nt_process_count(fx.nt), fx.t.nprocs);
     ck_assert_uint_eq(ss_nt_session_count(fx.nt), 3);
+    fx_close(&fx);
+}
+END_TEST
+
+/* The same image as a DMP (header: DTB, list heads, build) and raw with no DTB given: the
+   kernel DTB is found by scan, checked as PID 4's, and every answer is the DMP's. */
+static int count_progress(void *arg, uint64_t done, uint64_t total)
+{
+    uint64_t *calls = arg;
+    ck_assert_uint_le(done, total);
+    calls[0]++;
+    calls[1] = done;
+    calls[2] = total;
+    return 0;
+}
+
+static int cancel_progress(void *arg, uint64_t done, uint64_t total)
+{
+    (void)arg;
+    (void)done;
+    (void)total;
+    return 1;
+}
+
+static int never_progress(void *arg, uint64_t done, uint64_t total)
+{
+    (void)arg;
+    (void)done;
+    (void)total;
+    ck_abort_msg("a version 1 options struct has no progress member");
+    return 1;
+}
+
+static void check_dtb_by_scan(const ss_nt_profile *prof, uint64_t seed, unsigned flags, int full,
+                              const char *what)
+{
+    ss_nt_profile withsyms = *prof;
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(prof, seed, flags, &t);
+    ck_assert_ptr_nonnull(img);
+    withsyms.sym_ps_active_process_head = t.rva_ps_active_process_head;
+    withsyms.sym_kd_debugger_data_block = t.rva_kd_debugger_data_block;
+    const char *raw = ss_test_path("scan.raw"), *dmp = ss_test_path("scan.dmp");
+    ck_assert_int_eq(ssb_write_raw(img, raw), 0);
+    ck_assert_int_eq(ssb_nt_write_dmp(img, &t, dmp), 0);
+    ss_source *rsrc = ss_check_open("raw:", raw, SS_OK), *dsrc = ss_check_open("dmp:", dmp, SS_OK);
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.profile = &withsyms;
+    uint64_t calls[3] = {0, 0, 0};
+    o.progress = count_progress;
+    o.progress_arg = calls;
+    ss_nt *rnt = NULL, *dnt = NULL;
+    ss_error err = {0};
+    ck_assert_msg(ss_nt_open(rsrc, &o, &rnt, &err) == SS_OK, "%s raw: %s", what, err.message);
+    ck_assert_msg(ss_nt_open(dsrc, &o, &dnt, &err) == SS_OK, "%s dmp: %s", what, err.message);
+    ck_assert_uint_ge(calls[0], 1); /* only the raw open scans */
+    ck_assert_uint_eq(calls[1], calls[2]);
+    ck_assert_uint_eq(calls[2], ss_source_max_pa(rsrc));
+    size_t tried = 99;
+    ck_assert_int_eq(ss_nt_kernel_dtb_origin(rnt, &tried), SS_NT_DTB_SCAN);
+    ck_assert_uint_ge(tried, 1);
+    ck_assert_uint_le(tried, 2); /* System and smss.exe (cluster 0) come first */
+    ck_assert_int_eq(ss_nt_kernel_dtb_origin(dnt, &tried), SS_NT_DTB_SOURCE);
+    ck_assert_uint_eq(tried, 0);
+    ck_assert_str_eq(ss_nt_dtb_origin_name(SS_NT_DTB_SCAN), "scan");
+    ck_assert_uint_eq(ss_nt_kernel_dtb(rnt), t.system_dtb);
+    if (full) {
+        check_model(rnt, &t);
+        check_model(dnt, &t);
+    }
+    ck_assert_uint_eq(ss_nt_process_count(rnt), ss_nt_process_count(dnt));
+    for (size_t i = 0; i < ss_nt_process_count(rnt); i++) {
+        ss_nt_process a, b;
+        ss_nt_process_at(rnt, i, &a);
+        ss_nt_process_at(dnt, i, &b);
+        ck_assert_int_eq(memcmp(&a, &b, sizeof a), 0);
+    }
+    /* regions and where: the same slots, frames and advice */
+    uint64_t lo, hi, lo2, hi2;
+    ck_assert_uint_eq(ss_nt_session_range_count(rnt), 1);
+    ck_assert_int_eq(ss_nt_session_range_at(rnt, 0, &lo, &hi), SS_OK);
+    ck_assert_int_eq(ss_nt_session_range_at(dnt, 0, &lo2, &hi2), SS_OK);
+    ck_assert_uint_eq(lo, t.session_start);
+    ck_assert_uint_eq(hi, t.session_end);
+    ck_assert_uint_eq(lo2, lo);
+    ck_assert_uint_eq(hi2, hi);
+    const uint64_t vas[] = {t.shared_va, t.private_va, t.same_va, t.kernel_va};
+    for (size_t v = 0; v < 4; v++) {
+        ss_nt_where_entry e1[3], e2[3];
+        ss_nt_where w1, w2;
+        ck_assert_int_eq(ss_nt_where_va(rnt, vas[v], e1, 3, &w1), SS_OK);
+        ck_assert_int_eq(ss_nt_where_va(dnt, vas[v], e2, 3, &w2), SS_OK);
+        ck_assert_int_eq(w1.region, w2.region);
+        ck_assert_int_eq(w1.advice, w2.advice);
+        ck_assert_int_eq(w1.shared, w2.shared);
+        for (size_t s = 0; s < 3; s++)
+            ck_assert_uint_eq(e1[s].pa, e2[s].pa);
+    }
+    ss_nt_where_entry e[3];
+    ss_nt_where w;
+    ck_assert_int_eq(ss_nt_where_va(rnt, t.private_va, e, 3, &w), SS_OK);
+    ck_assert_int_eq(w.advice, SS_NT_ADVICE_PRIVATE);
+    for (size_t s = 0; s < 3; s++)
+        ck_assert_uint_eq(e[s].pa, t.sessions[s].private_pa);
+    ss_nt_close(rnt);
+    ss_nt_close(dnt);
+
+    /* a cancelled scan cancels the open */
+    o.progress = cancel_progress;
+    ck_assert_int_eq(ss_nt_open(rsrc, &o, &rnt, &err), SS_E_CANCELLED);
+    ck_assert_ptr_null(rnt);
+    ck_assert_ptr_nonnull(strstr(err.message, "cancelled"));
+    /* a version 1 struct: the members after max_list are not read */
+    o.version = 1;
+    o.progress = never_progress;
+    ck_assert_msg(ss_nt_open(rsrc, &o, &rnt, &err) == SS_OK, "%s", err.message);
+    ck_assert_uint_eq(ss_nt_kernel_dtb(rnt), t.system_dtb);
+    ss_nt_close(rnt);
+    ss_source_close(rsrc);
+    ss_source_close(dsrc);
+    ssb_free(img);
+}
+
+START_TEST(raw_image_dtb_by_scan)
+{
+    ss_nt_profile p;
+    ck_assert_int_eq(ssb_nt_test_profile(_i, &p), 0);
+    check_dtb_by_scan(&p, 3 + (uint64_t)_i, 0, 1, p.name);
+    if (_i == 0)
+        check_dtb_by_scan(&p, 21, SSB_NT_KVA_SHADOW, 0, "kva-shadow");
+}
+END_TEST
+
+/* Every built-in x64 layout: the DTB found by scan on the raw image. */
+START_TEST(raw_image_dtb_by_scan_builtin)
+{
+    size_t tested = 0;
+    for (size_t i = 0; i < ss_nt_profile_builtin_count(); i++) {
+        ss_nt_profile p;
+        ck_assert_int_eq(ss_nt_profile_builtin_at(i, &p), SS_OK);
+        if (p.pointer_size != 8)
+            continue; /* 32-bit: the scan looks for x64 roots */
+        check_dtb_by_scan(&p, 40 + i, 0, 0, p.name);
+        tested++;
+    }
+    ck_assert_uint_ge(tested, 6);
+}
+END_TEST
+
+/* Nothing fits: no root at all, and roots under which a wrong layout reads garbage. */
+START_TEST(raw_image_no_dtb_fits)
+{
+    const char *path = ss_test_path("zeros.raw");
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(ftruncate(fileno(f), 1 << 20), 0);
+    fclose(f);
+    ss_nt_profile p;
+    ck_assert_int_eq(ssb_nt_test_profile(0, &p), 0);
+    p.sym_ps_active_process_head = 0x3000;
+    ss_source *src = ss_check_open("raw:", path, SS_OK);
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    o.profile = &p;
+    ss_nt *nt = NULL;
+    ss_error err = {0};
+    ck_assert_int_eq(ss_nt_open(src, &o, &nt, &err), SS_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(err.message, "found no page-table root"));
+    ss_source_close(src);
+
+    /* a layout that reads every EPROCESS 8 bytes off: every root fails at the process list */
+    fixture fx;
+    fx_open(&fx, 0, 0, 1);
+    ss_nt_profile off = fx.prof;
+    off.sym_ps_active_process_head = fx.t.rva_ps_active_process_head;
+    off.eprocess_active_process_links += 8;
+    o.profile = &off;
+    ck_assert_int_eq(fx_model(&fx, &o, &err), SS_E_NOT_FOUND);
+    char want[64];
+    snprintf(want, sizeof want, "none of the %zu roots the scan found fits", fx.t.nprocs);
+    ck_assert_msg(strstr(err.message, want) != NULL, "%s", err.message);
+    snprintf(want, sizeof want, "%#llx: process list", (unsigned long long)fx.t.system_dtb);
+    ck_assert_msg(strstr(err.message, want) != NULL, "%s", err.message);
     fx_close(&fx);
 }
 END_TEST
@@ -835,6 +1061,17 @@ START_TEST(bad_arguments)
     ck_assert_int_eq(ss_nt_options_init(&o, SS_NT_OPTIONS_VERSION), SS_OK);
     ck_assert_uint_eq(o.version, SS_NT_OPTIONS_VERSION);
     ck_assert_ptr_null(o.profile);
+    ck_assert_ptr_null(o.progress);
+    /* a version 1 struct ends at max_list: nothing after it is written */
+    memset(&o, 0xab, sizeof o);
+    ck_assert_int_eq(ss_nt_options_init(&o, 1), SS_OK);
+    ck_assert_uint_eq(o.version, 1);
+    ck_assert_uint_eq(o.max_list, 0);
+    unsigned char after[sizeof o - offsetof(ss_nt_options, progress)];
+    memset(after, 0xab, sizeof after);
+    ck_assert_int_eq(memcmp((unsigned char *)&o + offsetof(ss_nt_options, progress), after, sizeof after), 0);
+    ck_assert_int_eq(ss_nt_kernel_dtb_origin(NULL, NULL), SS_NT_DTB_OPTION);
+    ck_assert_str_eq(ss_nt_dtb_origin_name(SS_NT_DTB_SOURCE), "source");
     ck_assert_uint_eq(ss_nt_process_count(NULL), 0);
     ck_assert_uint_eq(ss_nt_session_count(NULL), 0);
     ss_nt_where w;
@@ -861,6 +1098,9 @@ int main(void)
     tcase_add_test(tc, wrong_profile);
     tcase_add_test(tc, unknown_build_needs_isf);
     tcase_add_loop_test(tc, raw_image_kernel_scan, 0, 2);
+    tcase_add_loop_test(tc, raw_image_dtb_by_scan, 0, 3);
+    tcase_add_test(tc, raw_image_dtb_by_scan_builtin);
+    tcase_add_test(tc, raw_image_no_dtb_fits);
     tcase_add_loop_test(tc, kdbg_cross_check, 0, 2);
     tcase_add_test(tc, every_builtin_profile);
     tcase_add_test(tc, pae_image);

@@ -388,8 +388,20 @@ START_TEST(isf_bad_files)
         SS_E_UNSUPPORTED, WORDS("_EPROCESS", "SessionProcessLinks"));
     assert_isf_error(edited("noimages.json", "\"ImageList\"", "\"ImageLizt\"", SS_TEST_ISF_PLAIN),
                      SS_E_UNSUPPORTED, WORDS("_MM_SESSION_SPACE", "ImageList", "ImageTree"));
-    assert_isf_error(edited("noaddr.json", "\"LastAddress\"", "\"LastAddrezz\"", SS_TEST_ISF_PLAIN),
-                     SS_E_UNSUPPORTED, WORDS("_IMAGE_ENTRY_IN_SESSION", "LastAddress"));
+    {
+        /* LastAddress is optional (images listed by base only, as in the built-in
+         * Windows 10 layouts); Address is not. */
+        ss_nt_profile p;
+        ss_error e;
+        ck_assert_int_eq(
+            ss_nt_profile_from_isf(
+                edited("nolast.json", "\"LastAddress\"", "\"LastAddrezz\"", SS_TEST_ISF_PLAIN), &p, NULL, &e),
+            SS_OK);
+        ck_assert_uint_eq(p.image_last_address, SS_NT_NO_FIELD);
+        ck_assert_uint_eq(p.image_address, odd_profile(8, SS_NT_IMAGES_LIST).image_address);
+    }
+    assert_isf_error(edited("noaddr.json", "\"Address\"", "\"Addrezz\"", SS_TEST_ISF_PLAIN), SS_E_UNSUPPORTED,
+                     WORDS("_IMAGE_ENTRY_IN_SESSION", "Address"));
     {
         /* No _IMAGE_ENTRY_IN_SESSION type (as in Windows 10 kernel symbols): accepted,
          * with the session image list reported as not described. */

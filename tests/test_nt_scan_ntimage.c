@@ -7,9 +7,9 @@
  * Windows 7 slots and the randomized ones) and with KVA shadow (the user DTBs carry a
  * self-map but no kernel half: they must not be reported).
  *
- * The generator maps only two kernel-global PML4 slots (kernel image, pool) where
- * real Windows has a dozen or more, so the scan runs with min_kernel_entries = 2
- * (the default, 6, is MemProcFS's threshold for real systems).
+ * The generator maps six kernel-global PML4 slots (kernel image, pool, shared user
+ * data, HAL, and two more), so the scan runs with its default threshold (6 present
+ * kernel-half entries besides the self-map, as on real systems).
  */
 #include "ss_check.h"
 #include "testutil.h"
@@ -24,11 +24,9 @@ static void check_image(const ss_nt_profile *p, uint64_t seed, unsigned flags, c
     ss_source *src = ss_test_open_raw(img, name);
     ck_assert_ptr_nonnull(src);
 
-    ss_scan_options o = SS_SCAN_OPTIONS_INIT;
-    o.min_kernel_entries = 2;
     ss_scan_candidate *c;
     size_t n;
-    ck_assert_int_eq(ss_scan_collect(src, &o, &c, &n, NULL), SS_OK);
+    ck_assert_int_eq(ss_scan_collect(src, NULL, &c, &n, NULL), SS_OK);
     ck_assert_uint_eq(n, t.nprocs);
     uint64_t dtbs[SSB_NT_MAX_PROCS];
     for (size_t i = 0; i < n; i++) {

@@ -178,10 +178,72 @@ class WindowsImage(unittest.TestCase):
         r = run("sessions", self.raw, "--dtb", self.t["system_dtb"], "--isf", bad)
         self.assertEqual(r.returncode, 3)
         self.assertIn("use the ISF of this kernel", r.stderr)
+        # with a dump header (no kernel scan needed for the list head) the ISF is checked too
+        r = run("sessions", self.dump, "--isf", bad)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("the ISF describes ntkrnlmp.pdb GUID %s" % ("0" * 32), r.stderr)
+        self.assertIn("is ntkrnlmp.pdb GUID %s" % self.t["pdb_guid"], r.stderr)
+        # and on the raw image with no --dtb: every root fails the same way, that is said
+        r = run("sessions", self.raw, "--isf", bad)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("use the ISF of this kernel", r.stderr)
+
+    def test_raw_image_no_dtb_same_answers(self):
+        """No header and no --dtb: the kernel DTB is found by scan; every verb answers as on the DMP."""
+        queries = [("sessions",), ("sprocess",), ("sprocess", "1"), ("ps",), ("session", "2"),
+                   ("where", self.t["private_va"]), ("where", self.t["shared_va"]),
+                   ("where", self.t["same_va"]), ("where", self.t["kernel_va"]),
+                   ("where", self.t["session_start"], "--pages", "64")]
+        for q in queries:
+            self.assertEqual(self.cli_json(q[0], self.raw, *q[1:]), self.cli_json(q[0], self.dump, *q[1:]), q)
+        w = self.cli_json("where", self.raw, self.t["private_va"])
+        self.assertEqual([s["pa"] for s in w["sessions"]], [s[2] for s in self.t["session"]])
+        r = run("vtop", self.raw, self.t["private_va"], "--session", "2", "--mode", "x64", "--isf", self.isf,
+                "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["pa"], self.t["session"][2][2])
+        # the text output says where the kernel DTB came from
+        for verb in ("sessions", "ps"):
+            r = run(verb, self.raw, "--isf", self.isf)
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            self.assertTrue(r.stdout.startswith("kernel DTB %#x (found by scan: System's, after "
+                                                % int(self.t["system_dtb"], 16)), r.stdout)
+            r = run(verb, self.dump, "--isf", self.isf)
+            self.assertNotIn("kernel DTB", r.stdout)
+
+    def test_raw_image_no_root_fits(self):
+        """A raw image with no page-table root: a clear error, exit 3."""
+        zeros = os.path.join(self.tmp.name, "zeros.raw")
+        with open(zeros, "wb") as f:
+            f.truncate(1 << 20)
+        r = run("sessions", zeros, "--isf", self.isf)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("no kernel DTB", r.stderr)
+        self.assertIn("found no page-table root", r.stderr)
 
 
-if __name__ == "__main__":
-    unittest.main()
+class CutShortList(unittest.TestCase):
+    """ActiveProcessLinks loops: every model verb prints what was read, warns, and exits 1."""
+
+    def test_sessions_and_ps_exit_1(self):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR")) as d:
+            dump, raw, txt = (os.path.join(d, n) for n in ("l.dmp", "l.raw", "l.txt"))
+            subprocess.run([MKIMAGE, "--windows", "17763", "--defect", "loop-active", "--dmp", dump, raw, txt],
+                           check=True, capture_output=True)
+            t = read_truth(txt)
+            for verb in ("sessions", "ps"):
+                r = run(verb, dump, "--json")
+                self.assertEqual(r.returncode, 1, (verb, r.stderr))
+                self.assertIn("warning: ActiveProcessLinks", r.stderr)
+                self.assertIn("the processes read before are shown", r.stderr)
+                doc = json.loads(r.stdout)
+                self.assertGreater(len(doc), 0)
+            ps = json.loads(run("ps", dump, "--json").stdout)
+            self.assertEqual([p["pid"] for p in ps], [int(p[0]) for p in t["process"]][:len(ps)])
+            r = run("sessions", dump)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("Sessions on machine:", r.stdout)
+
 
 
 class PaeImage(unittest.TestCase):
@@ -203,3 +265,7 @@ class PaeImage(unittest.TestCase):
             r = run("ps", dump, "--json")
             self.assertEqual([(p["pid"], p["name"], p["dtb"]) for p in json.loads(r.stdout)],
                              [(int(p[0]), p[1], p[3]) for p in t["process"]])
+
+
+if __name__ == "__main__":
+    unittest.main()

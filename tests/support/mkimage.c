@@ -10,7 +10,8 @@
  * shared image pages, and to software PTE states for paged-out pages.
  *
  * usage: ss-mkimage [--dmp OUT.dmp] OUT.raw [OUT.txt]
- *        ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] OUT.raw [OUT.txt]
+ *        ss-mkimage --windows PROFILE [--seed N] [--defect loop-active] [--dmp OUT.dmp] [--isf OUT.json]
+ *                   OUT.raw [OUT.txt]
  *   OUT.txt lists "name value" lines (roots and interesting VAs) for scripts;
  *   --dmp also writes the same memory as a 64-bit bitmap crash dump whose header
  *   names the System root as DirectoryTableBase (so tools need no --dtb/--mode).
@@ -48,12 +49,14 @@ static void fill_text(ssb_image *img, uint64_t pa, const char *text)
  * sessions 0-2, session space, kernel PE, KDBG) for a test layout ("test-tree",
  * "test-list", "test-odd") or a build number's built-in x64 layout ("17763"), or its
  * 32-bit layout as a PAE image ("7601-x86");
- * OUT.txt receives its ground truth; --isf writes the layout as an ISF symbol file.
+ * OUT.txt receives its ground truth; --isf writes the layout as an ISF symbol file;
+ * --defect loop-active makes ActiveProcessLinks loop (SSB_NT_LOOP_ACTIVE).
  */
 static int windows_image(int argc, char **argv)
 {
     const char *profile = NULL, *dmp = NULL, *isf = NULL;
     uint64_t seed = 1;
+    unsigned flags = 0;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (i + 1 >= argc)
@@ -66,13 +69,15 @@ static int windows_image(int argc, char **argv)
             isf = argv[i + 1];
         else if (strcmp(argv[i], "--seed") == 0)
             seed = strtoull(argv[i + 1], NULL, 0);
+        else if (strcmp(argv[i], "--defect") == 0 && strcmp(argv[i + 1], "loop-active") == 0)
+            flags |= SSB_NT_LOOP_ACTIVE;
         else
             break;
     }
     if (!profile || argc - i < 1 || argc - i > 2) {
         fprintf(stderr,
-                "usage: ss-mkimage --windows PROFILE [--seed N] [--dmp OUT.dmp] [--isf OUT.json] "
-                "OUT.raw [OUT.txt]\n"
+                "usage: ss-mkimage --windows PROFILE [--seed N] [--defect loop-active] [--dmp OUT.dmp] "
+                "[--isf OUT.json] OUT.raw [OUT.txt]\n"
                 "profiles: test-tree test-list test-odd, or a build number (built-in layout; BUILD-x86\n"
                 "for the 32-bit one, written as a PAE image)\n");
         return 2;
@@ -98,7 +103,7 @@ static int windows_image(int argc, char **argv)
         return 2;
     }
     ssb_nt_truth t;
-    ssb_image *img = ssb_nt_build(&p, seed, 0, &t);
+    ssb_image *img = ssb_nt_build(&p, seed, flags, &t);
     if (!check(img != NULL, "build the Windows-like image"))
         return 1;
     int ok = check(ssb_write_raw(img, argv[i]) == 0, "write the image");

@@ -149,16 +149,40 @@ static void self_map(gen *g, uint64_t root, unsigned slot)
     wr64(g, root + slot * 8, root | SSB_P | SSB_RW);
 }
 
-static void rand_slots(uint64_t seed, unsigned avoid1, unsigned avoid2, unsigned *a, unsigned *b)
+static int in_slots(unsigned s, const unsigned *avoid, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (avoid[i] == s)
+            return 1;
+    return 0;
+}
+
+/* Two distinct random kernel-half slots, neither in avoid[0 .. n). */
+static void rand_slots(uint64_t seed, const unsigned *avoid, size_t n, unsigned *a, unsigned *b)
 {
     uint64_t s = seed ? seed : 0x9e3779b97f4a7c15ull;
     do {
         *a = 256 + (unsigned)(ss_test_rand(&s) % 255);
-    } while (*a == avoid1 || *a == avoid2);
+    } while (in_slots(*a, avoid, n));
     do {
         *b = 256 + (unsigned)(ss_test_rand(&s) % 255);
-    } while (*b == avoid1 || *b == avoid2 || *b == *a);
+    } while (in_slots(*b, avoid, n) || *b == *a);
 }
+
+/*
+ * More kernel-global regions, one small valid mapping each, so that System's PML4 has
+ * six present kernel-half entries besides the self-map, as a real kernel's has (and the
+ * scan's default threshold, 6, accepts it). The VAs follow the x64 layouts of "Windows
+ * Internals" (6th ed. ch. 10; 7th ed. ch. 5): KUSER_SHARED_DATA at FFFFF780'00000000 and
+ * the HAL heap at FFFFFFFF'FFC00000 in every build; before 1607 paged pool at
+ * FFFFF8A0'00000000 and the system cache at FFFFF980'00000000; from 1607 the PFN
+ * database and system PTEs in randomized regions (here fixed picks of them).
+ */
+#define EXTRA_GLOBALS 4
+static const uint64_t EXTRA_FIXED[EXTRA_GLOBALS] = {0xfffff78000000000ull, 0xffffffffffc00000ull,
+                                                    0xfffff8a000000000ull, 0xfffff98000000000ull};
+static const uint64_t EXTRA_RANDOMIZED[EXTRA_GLOBALS] = {0xfffff78000000000ull, 0xffffffffffc00000ull,
+                                                         0xffffb70000000000ull, 0xffff9a0000000000ull};
 
 /* MZ / PE32+ (x64) or PE32 (x86) header with one debug directory entry -> CodeView RSDS
    (PE/COFF spec, "Optional Header Data Directories", "Debug Directory"). */
@@ -359,7 +383,10 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
             t->self_map_slot = 0x1ed;
             t->session_slot = 0x1f2;
         } else {
-            rand_slots(seed, va_slot(kbase), va_slot(pool), &t->self_map_slot, &t->session_slot);
+            unsigned avoid[2 + EXTRA_GLOBALS] = {va_slot(kbase), va_slot(pool)};
+            for (unsigned i = 0; i < EXTRA_GLOBALS; i++)
+                avoid[2 + i] = va_slot(EXTRA_RANDOMIZED[i]);
+            rand_slots(seed, avoid, 2 + EXTRA_GLOBALS, &t->self_map_slot, &t->session_slot);
         }
         t->session_start = slot_va(t->session_slot);
         t->session_end = t->session_start + (1ull << 39);
@@ -379,6 +406,14 @@ ssb_image *ssb_nt_build(const ss_nt_profile *p, uint64_t seed, unsigned flags, s
     g.next_data += POOL_PAGES * PG;
     for (unsigned i = 0; i < POOL_PAGES; i++)
         map(&g, sys, pool + i * PG, g.pool_pa + i * PG, SSB_RW | SSB_G | SSB_XD);
+    if (!x86)
+        for (unsigned i = 0; i < EXTRA_GLOBALS; i++) {
+            uint64_t pa = data_frame(&g);
+            map(&g, sys, fixed ? EXTRA_FIXED[i] : EXTRA_RANDOMIZED[i], pa, SSB_RW | SSB_G | SSB_XD);
+            char text[48];
+            snprintf(text, sizeof text, "kernel-global region %u", i);
+            wr(&g, pa, text, strlen(text) + 1);
+        }
     t->kernel_base = kbase;
     t->kernel_size = KIMG_PAGES * 4096u;
     t->kernel_va = kbase + 0x5000;

@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "profile.h"
+#include "scan.h"
 #include "source.h"
 #include "space.h"
 
@@ -31,7 +32,8 @@ typedef struct ss_nt ss_nt;
 
 /*
  * Options for ss_nt_open(). Initialise with SS_NT_OPTIONS_INIT or ss_nt_options_init();
- * members are only ever appended and read according to `version`.
+ * members are only ever appended and read according to `version` (a version 1 struct,
+ * which ends at max_list, is still accepted and read only that far).
  */
 typedef struct ss_nt_options {
     unsigned version; /* SS_NT_OPTIONS_VERSION */
@@ -41,19 +43,24 @@ typedef struct ss_nt_options {
     const ss_nt_profile *profile;
     const char *isf_path;
     ss_mode mode;                    /* SS_MODE_AUTO: from the source */
-    uint64_t dtb;                    /* kernel DTB; 0: dump header / CPU 0's CR3 */
+    uint64_t dtb;                    /* kernel DTB; 0: dump header / CPU 0's CR3, else found by scan */
     uint64_t ps_active_process_head; /* VA; 0: dump header, else kernel image scan + symbol RVA */
     uint32_t build;                  /* build for the built-in table; 0: dump header */
     uint32_t max_list;               /* bound on every list / tree walk; 0: 65,536 */
+    /* version 2: progress of the DTB scan ss_nt_open runs when no DTB is known (see
+       ss_scan_options.progress; returning non-zero cancels the open). */
+    ss_scan_progress_fn progress;
+    void *progress_arg;
 } ss_nt_options;
 
-#define SS_NT_OPTIONS_VERSION 1
+#define SS_NT_OPTIONS_VERSION 2
 #define SS_NT_OPTIONS_INIT                                                                                   \
     {                                                                                                        \
-        SS_NT_OPTIONS_VERSION, NULL, NULL, SS_MODE_AUTO, 0, 0, 0, 0                                          \
+        SS_NT_OPTIONS_VERSION, NULL, NULL, SS_MODE_AUTO, 0, 0, 0, 0, NULL, NULL                              \
     }
 
-/* Initialises *o to SS_NT_OPTIONS_INIT for `version`. SS_E_INVALID_ARG: NULL, unknown version. */
+/* Initialises *o to SS_NT_OPTIONS_INIT for `version` (1 or 2: only that version's members
+   are written). SS_E_INVALID_ARG: NULL, unknown version. */
 ss_status ss_nt_options_init(ss_nt_options *o, unsigned version);
 
 /*
@@ -61,19 +68,31 @@ ss_status ss_nt_options_init(ss_nt_options *o, unsigned version);
  * PsActiveProcessHead (see ss_nt_options), walks ActiveProcessLinks, groups the
  * processes into sessions by EPROCESS.Session and reads each session's structure
  * through a member's DTB, and classifies the kernel half's top-level slots.
+ * With no DTB from the options or the source (a raw image, an ELF / LiME core without
+ * CPU state), an x64 / LA57 source is scanned (ss_scan_collect, default thresholds) and
+ * the roots are tried, those without session space first (ss_scan_cluster's cluster 0:
+ * System, smss.exe, Idle): a root is the kernel DTB when the kernel image is found
+ * under it (unless PsActiveProcessHead is known), the process list walks, and the
+ * process with PID 4 (System) has it as DirectoryTableBase (ss_nt_kernel_dtb_origin
+ * then says SS_NT_DTB_SCAN).
+ * When an ISF is given, its PDB GUID / age are checked against the kernel image: the
+ * one the scan found, else PsLoadedModuleList's first entry's DllBase (dump header),
+ * else KdDebuggerDataBlock's KernBase, else a kernel image scan.
  * A corrupt or looping process list does not fail the open: the processes read so
  * far are kept and ss_nt_list_status() reports what went wrong.
  * The source must outlive the model. On failure *out is NULL and err says why.
  * Errors: SS_E_INVALID_ARG (NULL, a bad options version, a profile with another
  * version or pointer size), SS_E_UNSUPPORTED (no profile for the build: the message
  * names the build and says to pass an ISF with --isf / isf_path; a profile lacking a
- * field the walks need, named; an LA57 source with no header), SS_E_NOT_FOUND (no DTB, no
- * PsActiveProcessHead and no kernel image found; an ISF whose PDB GUID / age does not
- * match the kernel image found), the errors of ss_nt_profile_from_isf and
- * ss_space_open, SS_E_CORRUPT (PsActiveProcessHead unreadable; the KDBG cross-check
- * disagrees; the first process does not look like one — a PID that is not a multiple
- * of 4, a DTB outside the source, an unprintable name: a profile that does not fit this
- * kernel, named in the message), SS_E_NOMEM.
+ * field the walks need, named; an LA57 source with no header), SS_E_NOT_FOUND (no DTB:
+ * a 32-bit source with none recorded, or no scanned root fits — the message says how
+ * many were tried and why each failed; no PsActiveProcessHead and no kernel image
+ * found; an ISF whose PDB GUID / age does not match the kernel image), SS_E_CANCELLED
+ * (the progress callback cancelled the scan), the errors of ss_nt_profile_from_isf,
+ * ss_scan_collect and ss_space_open, SS_E_CORRUPT (PsActiveProcessHead unreadable; the
+ * KDBG cross-check disagrees; the first process does not look like one — a PID that is
+ * not a multiple of 4, a DTB outside the source, an unprintable name: a profile that
+ * does not fit this kernel, named in the message), SS_E_NOMEM.
  */
 ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_error *err);
 
@@ -85,6 +104,20 @@ const ss_nt_profile *ss_nt_get_profile(const ss_nt *nt);
 ss_mode ss_nt_mode(const ss_nt *nt);
 uint64_t ss_nt_kernel_dtb(const ss_nt *nt);
 uint64_t ss_nt_ps_active_process_head(const ss_nt *nt);
+
+/* Where the kernel DTB came from. */
+typedef enum ss_nt_dtb_origin {
+    SS_NT_DTB_OPTION = 0, /* ss_nt_options.dtb */
+    SS_NT_DTB_SOURCE = 1, /* the source: dump header, CPU 0's CR3 (ss_source_paging) */
+    SS_NT_DTB_SCAN = 2    /* found by ss_nt_open's scan (verified: PID 4's DirectoryTableBase) */
+} ss_nt_dtb_origin;
+
+/* How ss_nt_kernel_dtb() was found; *tried (optional) receives the number of scanned roots
+   tried (0 unless SS_NT_DTB_SCAN). SS_NT_DTB_OPTION for NULL. */
+ss_nt_dtb_origin ss_nt_kernel_dtb_origin(const ss_nt *nt, size_t *tried);
+
+/* Stable lowercase name ("option", "source", "scan"). */
+const char *ss_nt_dtb_origin_name(ss_nt_dtb_origin origin);
 
 /* Where the kernel was found (when a scan ran or KDBG was read). */
 typedef struct ss_nt_kernel_info {
@@ -255,7 +288,10 @@ ss_status ss_nt_session_range_at(const ss_nt *nt, size_t i, uint64_t *start, uin
  * every kernel-half PML4 slot that is present in every labelled DTB, names one frame
  * within each session, a different frame in at least two sessions, and is not a
  * self-map (an entry that names its own table). Needs two sessions to tell anything.
- * Errors: SS_E_INVALID_ARG (NULL, n == 0), read statuses of the PML4 frames.
+ * The same rule as ss_scan_session_slots (one implementation), told the sessions
+ * instead of inferring them from shared frames: so it also works with one table per
+ * session, and a labelled table that lacks the entry rules the slot out.
+ * Errors: SS_E_INVALID_ARG (NULL, n == 0), SS_E_NOMEM, read statuses of the PML4 frames.
  */
 ss_status ss_nt_session_slots_x64(ss_source *src, const uint64_t *dtbs, const uint32_t *labels, size_t n,
                                   uint32_t slots[8]);

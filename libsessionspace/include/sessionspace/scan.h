@@ -134,6 +134,8 @@ const char *ss_slot_kind_name(ss_slot_kind kind);
  * kernel-global entries differ from the others' (another machine's, a boot-time copy)
  * makes those slots read as SESSION, and ss_scan_cluster then merges every table that
  * shares them into one cluster. The self-map slot comes from each table's own entries.
+ * When the sessions are known (the Windows model), ss_nt_session_slots_x64 (nt.h)
+ * applies the same rule with the sessions given instead of inferred.
  * Errors: SS_E_INVALID_ARG (NULL, n == 0), SS_E_NOMEM, or the read status of the
  * first table that cannot be read (SS_E_NO_PAGE, SS_E_RANGE, SS_E_IO ...).
  */

@@ -472,8 +472,10 @@ static ss_status fill_profile(const isf *f, json_t *root, const ss_nt_isf_info *
                 "ISF %s: structure _IMAGE_ENTRY_IN_SESSION has no field Link, which the model needs",
                 f->path);
         TRY(get_offset(f, ie, "_IMAGE_ENTRY_IN_SESSION", "Address", 1, &p->image_address));
-        TRY(get_offset(f, ie, "_IMAGE_ENTRY_IN_SESSION", "LastAddress", 1, &p->image_last_address));
-        TRY(get_offset(f, ie, "_IMAGE_ENTRY_IN_SESSION", "DataTableEntry", 1, &p->image_data_table_entry));
+        /* Without LastAddress / DataTableEntry the images are listed by base only (as the
+         * built-in Windows 10 layouts are): optional, like the pool counters. */
+        TRY(get_offset(f, ie, "_IMAGE_ENTRY_IN_SESSION", "LastAddress", 0, &p->image_last_address));
+        TRY(get_offset(f, ie, "_IMAGE_ENTRY_IN_SESSION", "DataTableEntry", 0, &p->image_data_table_entry));
 
         /* Windows 7's symbols call the kernel's loader entry _LDR_DATA_TABLE_ENTRY. */
         const char *ln = "_KLDR_DATA_TABLE_ENTRY";

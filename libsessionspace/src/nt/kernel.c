@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "model.h"
+#include "pml4.h"
 
 #define FRAME_MASK       0x000ffffffffff000ull
 #define MAX_CANDIDATES   (1u << 20)
@@ -154,6 +155,11 @@ static ss_status find_kernel_32(ss_space *space, ss_nt_kernel_info *out, ss_erro
         (unsigned long long)dtb);
 }
 
+int ss_nt_kernel_at(ss_space *sp, uint64_t base, ss_nt_kernel_info *out)
+{
+    return check_image(sp, base, out);
+}
+
 ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *err)
 {
     if (!space || !out)
@@ -165,7 +171,7 @@ ss_status ss_nt_find_kernel(ss_space *space, ss_nt_kernel_info *out, ss_error *e
     ss_source *src = ss_space_source(space);
     uint64_t dtb = ss_space_dtb(space) & FRAME_MASK;
     uint64_t pml4[512];
-    if (ss_source_read(src, dtb, pml4, sizeof pml4, NULL) != SS_OK)
+    if (ss_pml4_read(src, dtb, pml4) != SS_OK)
         return ss_ntm_fail(err, SS_E_NOT_FOUND, "cannot read the PML4 at %#llx", (unsigned long long)dtb);
     uint32_t tried = 0;
     for (unsigned i4 = 256; i4 < 512; i4++) {

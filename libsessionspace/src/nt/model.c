@@ -7,6 +7,7 @@
  */
 #include "model.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +49,12 @@ static ss_status read_u32(ss_space *sp, uint64_t va, uint32_t *out)
 
 ss_status ss_nt_options_init(ss_nt_options *o, unsigned version)
 {
-    if (!o || version != SS_NT_OPTIONS_VERSION)
+    if (!o || (version != 1 && version != SS_NT_OPTIONS_VERSION))
         return SS_E_INVALID_ARG;
     ss_nt_options def = SS_NT_OPTIONS_INIT;
-    *o = def;
+    def.version = version;
+    /* a version 1 struct ends at max_list */
+    memcpy(o, &def, version == 1 ? offsetof(ss_nt_options, progress) : sizeof def);
     return SS_OK;
 }
 
@@ -358,77 +361,91 @@ static ss_status check_isf_identity(const ss_nt_kernel_info *k, const ss_nt_isf_
     return SS_OK;
 }
 
-ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_error *err)
-{
-    if (out)
-        *out = NULL;
-    if (!src || !out)
-        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_open: NULL source or out");
-    ss_nt_options o = SS_NT_OPTIONS_INIT;
-    if (opts) {
-        if (opts->version != SS_NT_OPTIONS_VERSION)
-            return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_options version %u (this library knows %u)",
-                               opts->version, SS_NT_OPTIONS_VERSION);
-        o = *opts;
-    }
-    ss_nt *nt = calloc(1, sizeof *nt);
-    if (!nt)
-        return ss_ntm_fail(err, SS_E_NOMEM, "out of memory");
-    nt->src = src;
-    nt->max_list = o.max_list ? o.max_list : SS_NT_DEFAULT_MAX_LIST;
-    nt->self_slot = -1;
-    ss_dump_info info;
-    ss_source_info(src, &info);
-    ss_nt_isf_info isf;
+/* What attach_kernel needs besides the model. */
+typedef struct open_ctx {
+    const ss_nt_options *o;
+    const ss_dump_info *info;
+    const ss_nt_isf_info *isf;
     int have_isf;
-    ss_status st = choose_profile(nt, &o, &info, &isf, &have_isf, err);
-    if (st != SS_OK)
-        goto fail;
+} open_ctx;
 
-    /* Paging mode and kernel DTB: the options, else what the source records (header, CPU 0). */
-    ss_mode src_mode = SS_MODE_AUTO;
-    uint64_t src_dtb = 0;
-    ss_source_paging(src, &src_mode, &src_dtb); /* unknown values come back as AUTO / 0 */
-    nt->mode = o.mode != SS_MODE_AUTO       ? o.mode
-               : src_mode != SS_MODE_AUTO   ? src_mode
-               : nt->prof.pointer_size == 8 ? SS_MODE_X64
-                                            : SS_MODE_PAE;
-    nt->kdtb = o.dtb ? o.dtb : src_dtb;
-    if (!nt->kdtb) {
-        st = ss_ntm_fail(err, SS_E_NOT_FOUND,
-                         "no kernel DTB: the source records none (no dump header, no CPU state); pass --dtb "
-                         "(ss_nt_options.dtb) or find one with `scan`");
-        goto fail;
-    }
+/* Undoes attach_kernel, so that another DTB can be tried. */
+static void detach_kernel(ss_nt *nt)
+{
+    ss_space_close(nt->kspace);
+    ss_space_close(nt->tmp);
+    nt->kspace = nt->tmp = NULL;
+    free(nt->procs);
+    nt->procs = NULL;
+    nt->nprocs = 0;
+    nt->head = 0;
+    memset(&nt->kinfo, 0, sizeof nt->kinfo);
+    memset(&nt->list_err, 0, sizeof nt->list_err);
+}
+
+/*
+ * The kernel image whose PDB identity an ISF is checked against when no kernel scan ran
+ * (a dump header gave PsActiveProcessHead): PsLoadedModuleList's first entry is the
+ * kernel's own _KLDR_DATA_TABLE_ENTRY (InLoadOrderLinks at offset 0, so the Flink is
+ * the entry), its DllBase the image base; else KDBG's KernBase; else a scan.
+ */
+static ss_status kernel_for_isf(ss_nt *nt, const open_ctx *c, ss_nt_kernel_info *k, ss_error *err)
+{
+    uint64_t entry = 0, base = 0;
+    if ((c->info->flags & SS_INFO_WINDOWS_HEADER) && c->info->ps_loaded_module_list &&
+        nt->prof.ldr_dll_base != SS_NT_NO_FIELD &&
+        ss_nt_read_ptr(nt, nt->kspace, c->info->ps_loaded_module_list, &entry) == SS_OK && entry &&
+        entry != c->info->ps_loaded_module_list &&
+        ss_nt_read_ptr(nt, nt->kspace, entry + nt->prof.ldr_dll_base, &base) == SS_OK && base &&
+        ss_nt_kernel_at(nt->kspace, base, k))
+        return SS_OK;
+    if (nt->kinfo.base && ss_nt_kernel_at(nt->kspace, nt->kinfo.base, k))
+        return SS_OK;
+    ss_error ferr = {0};
+    ss_status st = ss_nt_find_kernel(nt->kspace, k, &ferr);
+    if (st != SS_OK)
+        return ss_ntm_fail(err, SS_E_NOT_FOUND, "cannot check the ISF's PDB GUID / age: %s", ferr.message);
+    return SS_OK;
+}
+
+/*
+ * With nt->kdtb set: the kernel address space, PsActiveProcessHead (option, dump header,
+ * else kernel image + symbol RVA), the ISF identity check, the KDBG cross-check and the
+ * ActiveProcessLinks walk. *stage (a few words) names the step that failed.
+ */
+static ss_status attach_kernel(ss_nt *nt, const open_ctx *c, const char **stage, ss_error *err)
+{
+    const ss_dump_info *info = c->info;
+    ss_status st;
+    *stage = "kernel address space";
     nt->kdtb &= nt->mode == SS_MODE_PAE ? ~0x1full : ~0xfffull;
-    if ((st = ss_space_open(src, nt->mode, nt->kdtb, NULL, &nt->kspace)) != SS_OK ||
-        (st = ss_space_open(src, nt->mode, nt->kdtb, NULL, &nt->tmp)) != SS_OK) {
-        ss_ntm_fail(err, st, "cannot open the kernel address space at DTB %#llx (%s)",
-                    (unsigned long long)nt->kdtb, ss_strerror(st));
-        goto fail;
-    }
+    if ((st = ss_space_open(nt->src, nt->mode, nt->kdtb, NULL, &nt->kspace)) != SS_OK ||
+        (st = ss_space_open(nt->src, nt->mode, nt->kdtb, NULL, &nt->tmp)) != SS_OK)
+        return ss_ntm_fail(err, st, "cannot open the kernel address space at DTB %#llx (%s)",
+                           (unsigned long long)nt->kdtb, ss_strerror(st));
 
     /* PsActiveProcessHead: option, dump header, else kernel image + symbol RVA. */
-    nt->head = o.ps_active_process_head;
-    if (!nt->head && (info.flags & SS_INFO_WINDOWS_HEADER))
-        nt->head = info.ps_active_process_head;
-    if (info.flags & SS_INFO_WINDOWS_HEADER)
-        nt->kinfo.kdbg = info.kd_debugger_data_block;
+    int identity_checked = 0;
+    nt->head = c->o->ps_active_process_head;
+    if (!nt->head && (info->flags & SS_INFO_WINDOWS_HEADER))
+        nt->head = info->ps_active_process_head;
+    if (info->flags & SS_INFO_WINDOWS_HEADER)
+        nt->kinfo.kdbg = info->kd_debugger_data_block;
     if (!nt->head) {
-        if (nt->prof.sym_ps_active_process_head == SS_NT_NO_FIELD) {
-            st = ss_ntm_fail(err, SS_E_NOT_FOUND,
-                             "no PsActiveProcessHead: the source has no dump header and profile '%s' has no "
-                             "symbol RVA for it; pass an ISF symbol file (--isf FILE)",
-                             nt->prof.name);
-            goto fail;
-        }
+        *stage = "no kernel image";
+        if (nt->prof.sym_ps_active_process_head == SS_NT_NO_FIELD)
+            return ss_ntm_fail(
+                err, SS_E_NOT_FOUND,
+                "no PsActiveProcessHead: the source has no dump header and profile '%s' has no "
+                "symbol RVA for it; pass an ISF symbol file (--isf FILE)",
+                nt->prof.name);
         ss_error ferr = {0};
-        if ((st = ss_nt_find_kernel(nt->kspace, &nt->kinfo, &ferr)) != SS_OK) {
-            ss_ntm_fail(err, st, "PsActiveProcessHead: %s", ferr.message);
-            goto fail;
-        }
-        if (have_isf && (st = check_isf_identity(&nt->kinfo, &isf, err)) != SS_OK)
-            goto fail;
+        if ((st = ss_nt_find_kernel(nt->kspace, &nt->kinfo, &ferr)) != SS_OK)
+            return ss_ntm_fail(err, st, "PsActiveProcessHead: %s", ferr.message);
+        *stage = "ISF mismatch";
+        if (c->have_isf && (st = check_isf_identity(&nt->kinfo, c->isf, err)) != SS_OK)
+            return st;
+        identity_checked = 1;
         nt->head = nt->kinfo.base + nt->prof.sym_ps_active_process_head;
         if (nt->prof.sym_kd_debugger_data_block != SS_NT_NO_FIELD)
             nt->kinfo.kdbg = nt->kinfo.base + nt->prof.sym_kd_debugger_data_block;
@@ -447,50 +464,226 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
                 kd_base &= 0xffffffffu;
             }
             if (kd_head != nt->head) {
-                st = ss_ntm_fail(err, SS_E_CORRUPT,
-                                 "KdDebuggerDataBlock at %#llx says PsActiveProcessHead is %#llx, not %#llx",
-                                 (unsigned long long)nt->kinfo.kdbg, (unsigned long long)kd_head,
-                                 (unsigned long long)nt->head);
-                goto fail;
+                *stage = "KDBG disagrees";
+                return ss_ntm_fail(
+                    err, SS_E_CORRUPT,
+                    "KdDebuggerDataBlock at %#llx says PsActiveProcessHead is %#llx, not %#llx",
+                    (unsigned long long)nt->kinfo.kdbg, (unsigned long long)kd_head,
+                    (unsigned long long)nt->head);
             }
             nt->kinfo.kdbg_checked = 1;
             if (!nt->kinfo.base)
                 nt->kinfo.base = kd_base;
         }
     }
+    /* An ISF with a dump header: no kernel scan ran, so check it against the image here. */
+    if (c->have_isf && c->isf->pdb_guid[0] && !identity_checked) {
+        ss_nt_kernel_info k;
+        *stage = "ISF mismatch";
+        if ((st = kernel_for_isf(nt, c, &k, err)) != SS_OK ||
+            (st = check_isf_identity(&k, c->isf, err)) != SS_OK)
+            return st;
+        k.kdbg = nt->kinfo.kdbg;
+        k.kdbg_checked = nt->kinfo.kdbg_checked;
+        nt->kinfo = k;
+    }
 
-    /* Processes (a broken list keeps what was read), then sessions and regions. */
+    /* Processes (a broken list keeps what was read). */
+    *stage = "process list";
     active_walk w = {nt, 0};
     uint64_t probe;
-    if ((st = ss_nt_read_ptr(nt, nt->kspace, nt->head, &probe)) != SS_OK) {
-        ss_ntm_fail(err, SS_E_CORRUPT, "PsActiveProcessHead %#llx cannot be read under DTB %#llx (%s)",
-                    (unsigned long long)nt->head, (unsigned long long)nt->kdtb, ss_strerror(st));
-        st = SS_E_CORRUPT;
-        goto fail;
-    }
+    if ((st = ss_nt_read_ptr(nt, nt->kspace, nt->head, &probe)) != SS_OK)
+        return ss_ntm_fail(err, SS_E_CORRUPT, "PsActiveProcessHead %#llx cannot be read under DTB %#llx (%s)",
+                           (unsigned long long)nt->head, (unsigned long long)nt->kdtb, ss_strerror(st));
     st = walk_list(nt, nt->kspace, nt->head, "ActiveProcessLinks", on_active, &w, &nt->list_err);
-    if (st == SS_E_NOMEM) {
-        ss_ntm_fail(err, st, "out of memory");
-        goto fail;
-    }
+    if (st == SS_E_NOMEM)
+        return ss_ntm_fail(err, st, "out of memory");
     nt->list_err.status = st;
     if (st != SS_OK && nt->nprocs == 0) {
         ss_nt_process first;
         uint64_t link = 0;
         ss_nt_read_ptr(nt, nt->kspace, nt->head, &link);
         if (read_process(nt, nt->kspace, link - nt->prof.eprocess_active_process_links, &first) == SS_OK &&
-            !plausible(nt, &first)) {
-            st = ss_ntm_fail(
+            !plausible(nt, &first))
+            return ss_ntm_fail(
                 err, SS_E_CORRUPT,
                 "profile '%s' does not fit this kernel: the first process at %#llx reads PID %#llx, "
                 "DTB %#llx, name \"%.15s\" (a wrong profile or ISF for build %u?)",
                 nt->prof.name, (unsigned long long)first.eprocess, (unsigned long long)first.pid,
                 (unsigned long long)first.dtb, first.name, nt->prof.build);
-        } else {
-            st = ss_ntm_fail(err, st, "%s", nt->list_err.message);
-        }
-        goto fail;
+        return ss_ntm_fail(err, st, "%s", nt->list_err.message);
     }
+    return SS_OK;
+}
+
+/* Roots without session space (cluster 0: System, smss.exe, Idle) first, then the others,
+   each group in ascending DTB order. Clustering failures keep the scan's order. */
+static void order_candidates(ss_nt *nt, const ss_scan_candidate *cand, size_t n, uint64_t *dtbs)
+{
+    for (size_t i = 0; i < n; i++)
+        dtbs[i] = cand[i].dtb;
+    uint32_t *cl = malloc(n * sizeof *cl);
+    size_t ncl = 0;
+    if (!cl || nt->mode != SS_MODE_X64 || ss_scan_cluster(nt->src, dtbs, n, cl, &ncl, NULL) != SS_OK) {
+        free(cl);
+        return;
+    }
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++)
+            if ((cl[i] == 0) == (pass == 0))
+                dtbs[k++] = cand[i].dtb;
+    free(cl);
+}
+
+/*
+ * No DTB from the options or the source: scan for page-table roots and take the first
+ * that attach_kernel accepts and that is the DirectoryTableBase of PID 4 (System) in
+ * the list it walks (a session process's root maps the kernel as well, so the list
+ * would walk under it too).
+ */
+static ss_status discover_dtb(ss_nt *nt, const open_ctx *c, ss_error *err)
+{
+    /* No root can pass without a way to PsActiveProcessHead: say so before scanning. */
+    if (!c->o->ps_active_process_head &&
+        !((c->info->flags & SS_INFO_WINDOWS_HEADER) && c->info->ps_active_process_head) &&
+        nt->prof.sym_ps_active_process_head == SS_NT_NO_FIELD)
+        return ss_ntm_fail(
+            err, SS_E_NOT_FOUND,
+            "no kernel DTB and no PsActiveProcessHead: the source has no dump header and profile "
+            "'%s' has no symbol RVA for it; pass an ISF symbol file (--isf FILE) or --dtb and "
+            "--ps-active-process-head",
+            nt->prof.name);
+    ss_scan_options so = SS_SCAN_OPTIONS_INIT;
+    so.mode = nt->mode;
+    so.progress = c->o->progress;
+    so.progress_arg = c->o->progress_arg;
+    ss_scan_candidate *cand = NULL;
+    size_t n = 0;
+    ss_status st = ss_scan_collect(nt->src, &so, &cand, &n, NULL);
+    if (st != SS_OK)
+        return ss_ntm_fail(
+            err, st, "no kernel DTB: the source records none, and the scan for page-table roots %s (%s)",
+            st == SS_E_CANCELLED ? "was cancelled" : "failed", ss_strerror(st));
+    if (n == 0)
+        return ss_ntm_fail(
+            err, SS_E_NOT_FOUND,
+            "no kernel DTB: the source records none (no dump header, no CPU state) and the scan "
+            "found no page-table root; pass --dtb (ss_nt_options.dtb)");
+    uint64_t *dtbs = malloc(n * sizeof *dtbs);
+    if (!dtbs) {
+        ss_scan_free(cand);
+        return ss_ntm_fail(err, SS_E_NOMEM, "out of memory");
+    }
+    order_candidates(nt, cand, n, dtbs);
+    ss_scan_free(cand);
+    char why[160] = "";
+    size_t len = 0;
+    const char *first_stage = NULL;
+    int same_stage = 1;
+    ss_error first_err = {0};
+    for (size_t i = 0; i < n; i++) {
+        ss_error e = {0};
+        const char *stage = "";
+        nt->kdtb = dtbs[i];
+        st = attach_kernel(nt, c, &stage, &e);
+        if (st == SS_E_NOMEM) {
+            free(dtbs);
+            return ss_ntm_fail(err, st, "out of memory");
+        }
+        char reason[64];
+        if (st == SS_OK) {
+            ss_nt_process sys;
+            if (ss_nt_process_find(nt, 4, &sys) == SS_OK && sys.dtb == nt->kdtb) {
+                nt->dtb_origin = SS_NT_DTB_SCAN;
+                nt->dtb_tried = i + 1;
+                free(dtbs);
+                return SS_OK;
+            }
+            stage = "not PID 4's DTB";
+            if (ss_nt_process_find(nt, 4, &sys) == SS_OK)
+                snprintf(reason, sizeof reason, "PID 4's DTB is %#llx", (unsigned long long)sys.dtb);
+            else
+                snprintf(reason, sizeof reason, "no PID 4 in the list");
+        } else {
+            snprintf(reason, sizeof reason, "%s", stage);
+        }
+        if (!first_stage) {
+            first_stage = stage;
+            first_err = e;
+        } else if (strcmp(first_stage, stage) != 0) {
+            same_stage = 0;
+        }
+        if (len < sizeof why - 1)
+            len += (size_t)snprintf(why + len, sizeof why - len, "%s%#llx: %s", i ? "; " : "",
+                                    (unsigned long long)dtbs[i], reason);
+        detach_kernel(nt);
+    }
+    free(dtbs);
+    nt->kdtb = 0;
+    /* Every root failed the same way for a reason that is not the root's (a wrong ISF): say that. */
+    if (same_stage && first_stage && strcmp(first_stage, "ISF mismatch") == 0)
+        return ss_ntm_fail(err, first_err.status, "%s", first_err.message);
+    if (len >= sizeof why - 1)
+        memcpy(why + sizeof why - 4, "...", 4);
+    return ss_ntm_fail(err, SS_E_NOT_FOUND,
+                       "no kernel DTB: none of the %zu roots the scan found fits (%s); pass --dtb", n, why);
+}
+
+ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!src || !out)
+        return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_open: NULL source or out");
+    ss_nt_options o = SS_NT_OPTIONS_INIT;
+    if (opts) {
+        if (opts->version != 1 && opts->version != SS_NT_OPTIONS_VERSION)
+            return ss_ntm_fail(err, SS_E_INVALID_ARG, "ss_nt_options version %u (this library knows 1 to %u)",
+                               opts->version, SS_NT_OPTIONS_VERSION);
+        /* a version 1 struct ends at max_list: read no further */
+        memcpy(&o, opts, opts->version == 1 ? offsetof(ss_nt_options, progress) : sizeof o);
+    }
+    ss_nt *nt = calloc(1, sizeof *nt);
+    if (!nt)
+        return ss_ntm_fail(err, SS_E_NOMEM, "out of memory");
+    nt->src = src;
+    nt->max_list = o.max_list ? o.max_list : SS_NT_DEFAULT_MAX_LIST;
+    nt->self_slot = -1;
+    ss_dump_info info;
+    ss_source_info(src, &info);
+    ss_nt_isf_info isf;
+    int have_isf;
+    ss_status st = choose_profile(nt, &o, &info, &isf, &have_isf, err);
+    if (st != SS_OK)
+        goto fail;
+
+    /* Paging mode and kernel DTB: the options, else what the source records (header, CPU 0),
+       else a scan. */
+    ss_mode src_mode = SS_MODE_AUTO;
+    uint64_t src_dtb = 0;
+    ss_source_paging(src, &src_mode, &src_dtb); /* unknown values come back as AUTO / 0 */
+    nt->mode = o.mode != SS_MODE_AUTO       ? o.mode
+               : src_mode != SS_MODE_AUTO   ? src_mode
+               : nt->prof.pointer_size == 8 ? SS_MODE_X64
+                                            : SS_MODE_PAE;
+    nt->kdtb = o.dtb ? o.dtb : src_dtb;
+    nt->dtb_origin = o.dtb ? SS_NT_DTB_OPTION : SS_NT_DTB_SOURCE;
+    open_ctx c = {&o, &info, &isf, have_isf};
+    const char *stage;
+    if (nt->kdtb) {
+        st = attach_kernel(nt, &c, &stage, err);
+    } else if (nt->mode == SS_MODE_X64 || nt->mode == SS_MODE_LA57) {
+        st = discover_dtb(nt, &c, err);
+    } else {
+        st = ss_ntm_fail(err, SS_E_NOT_FOUND,
+                         "no kernel DTB: the source records none (no dump header, no CPU state) and the scan "
+                         "finds x64 roots only; pass --dtb (ss_nt_options.dtb)");
+    }
+    if (st != SS_OK)
+        goto fail;
+
+    /* Sessions and regions. */
     if ((st = build_sessions(nt)) != SS_OK || (st = ss_nt_build_regions(nt, err)) != SS_OK) {
         if (st == SS_E_NOMEM)
             ss_ntm_fail(err, st, "out of memory");
@@ -501,6 +694,23 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
 fail:
     ss_nt_close(nt);
     return st;
+}
+
+ss_nt_dtb_origin ss_nt_kernel_dtb_origin(const ss_nt *nt, size_t *tried)
+{
+    if (tried)
+        *tried = nt ? nt->dtb_tried : 0;
+    return nt ? nt->dtb_origin : SS_NT_DTB_OPTION;
+}
+
+const char *ss_nt_dtb_origin_name(ss_nt_dtb_origin origin)
+{
+    switch (origin) {
+    case SS_NT_DTB_OPTION: return "option";
+    case SS_NT_DTB_SOURCE: return "source";
+    case SS_NT_DTB_SCAN: return "scan";
+    }
+    return "unknown";
 }
 
 ss_status ss_nt_list_status(const ss_nt *nt, ss_error *err)

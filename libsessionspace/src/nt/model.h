@@ -23,6 +23,8 @@ struct ss_nt {
     ss_space *kspace; /* the kernel DTB: reads of global memory */
     ss_space *tmp;    /* scratch space re-rooted at members' DTBs */
     ss_nt_kernel_info kinfo;
+    ss_nt_dtb_origin dtb_origin;
+    size_t dtb_tried; /* roots tried by the scan (SS_NT_DTB_SCAN) */
 
     ss_nt_process *procs;
     size_t nprocs;
@@ -51,6 +53,10 @@ ss_status ss_ntm_fail(ss_error *err, ss_status st, const char *fmt, ...)
 
 /* Reads a pointer-sized value (zero-extended) at va. */
 ss_status ss_nt_read_ptr(const ss_nt *nt, ss_space *sp, uint64_t va, uint64_t *out);
+
+/* Checks one candidate kernel image base (MZ / PE / CodeView RSDS naming a kernel PDB);
+   fills *out and returns 1 when it is one (kernel.c). */
+int ss_nt_kernel_at(ss_space *sp, uint64_t base, ss_nt_kernel_info *out);
 
 /* Builds the region tables after the processes and sessions are known. */
 ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "pml4.h"
 
 #define FRAME_MASK 0x000ffffffffff000ull
 #define SLOT_SPAN  (1ull << 39)
@@ -29,60 +30,33 @@ static uint64_t slot_va(unsigned slot)
     return ((uint64_t)slot << 39) | (slot >= 256 ? 0xffff000000000000ull : 0);
 }
 
-static ss_status read_kernel_half(ss_source *src, uint64_t dtb, uint64_t e[256])
-{
-    return ss_source_read(src, (dtb & FRAME_MASK) + 256 * 8, e, 256 * 8, NULL);
-}
-
 ss_status ss_nt_session_slots_x64(ss_source *src, const uint64_t *dtbs, const uint32_t *labels, size_t n,
                                   uint32_t slots[8])
 {
     if (!src || !dtbs || !labels || !slots || n == 0)
         return SS_E_INVALID_ARG;
     memset(slots, 0, 8 * sizeof slots[0]);
-    /* The distinct labels, each with the index of its first DTB. */
-    size_t *first = malloc(n * sizeof *first), *labidx = malloc(n * sizeof *labidx);
-    uint64_t(*pml4)[256] = malloc(n * sizeof *pml4);
-    ss_status st = SS_OK;
-    if (!first || !labidx || !pml4) {
-        st = SS_E_NOMEM;
-        goto out;
+    /* The labelled tables only (SS_NT_NO_SESSION: System, smss.exe), then the one rule. */
+    uint64_t *ldtbs = malloc(n * sizeof *ldtbs), *keys = NULL;
+    uint32_t *llabels = malloc(n * sizeof *llabels);
+    ss_status st = SS_E_NOMEM;
+    if (ldtbs && llabels) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] != SS_NT_NO_SESSION) {
+                ldtbs[m] = dtbs[i];
+                llabels[m++] = labels[i];
+            }
+        uint8_t kinds[512];
+        st = m ? ss_pml4_load(src, ldtbs, m, &keys) : SS_OK;
+        if (m && st == SS_OK && (st = ss_pml4_classify(keys, m, llabels, kinds)) == SS_OK)
+            for (unsigned s = 256; s < 512; s++)
+                if (kinds[s] == SS_SLOT_SESSION)
+                    slots[(s - 256) / 32] |= 1u << ((s - 256) % 32);
     }
-    size_t nlab = 0;
-    for (size_t i = 0; i < n; i++) {
-        labidx[i] = SIZE_MAX;
-        if (labels[i] == SS_NT_NO_SESSION)
-            continue;
-        size_t l = 0;
-        while (l < nlab && labels[first[l]] != labels[i])
-            l++;
-        if (l == nlab)
-            first[nlab++] = i;
-        labidx[i] = l;
-        if ((st = read_kernel_half(src, dtbs[i], pml4[i])) != SS_OK)
-            goto out;
-    }
-    if (nlab < 2)
-        goto out;
-    for (unsigned s = 0; s < 256; s++) {
-        int ok = 1, differ = 0;
-        for (size_t i = 0; i < n && ok; i++) {
-            if (labidx[i] == SIZE_MAX)
-                continue;
-            uint64_t e = pml4[i][s], f = e & FRAME_MASK;
-            uint64_t rep = pml4[first[labidx[i]]][s] & FRAME_MASK;
-            if (!(e & 1) || f == (dtbs[i] & FRAME_MASK) || f != rep)
-                ok = 0;
-        }
-        for (size_t l = 1; l < nlab && ok && !differ; l++)
-            differ = (pml4[first[l]][s] & FRAME_MASK) != (pml4[first[0]][s] & FRAME_MASK);
-        if (ok && differ)
-            slots[s / 32] |= 1u << (s % 32);
-    }
-out:
-    free(first);
-    free(labidx);
-    free(pml4);
+    free(keys);
+    free(ldtbs);
+    free(llabels);
     return st;
 }
 
@@ -91,28 +65,31 @@ static int slot_is_session(const ss_nt *nt, unsigned slot)
     return slot >= 256 && (nt->sslots[(slot - 256) / 32] >> ((slot - 256) % 32) & 1);
 }
 
-/* One session only: the slots every member maps alike and the kernel DTB leaves empty. */
-static ss_status one_session_slots(ss_nt *nt, const uint64_t kernel[256])
+/* One session only (the rule needs two): the slots every member maps alike and the
+   kernel DTB leaves empty. kernel[] holds the kernel DTB's keys. */
+static ss_status one_session_slots(ss_nt *nt, const uint64_t kernel[512])
 {
-    uint64_t e[256], rep[256];
+    uint64_t e[512], rep[512];
     int have = 0;
     for (size_t i = 0; i < nt->nprocs; i++) {
         if (nt->procs[i].session_id == SS_NT_NO_SESSION)
             continue;
-        ss_status st = read_kernel_half(nt->src, nt->procs[i].dtb, have ? e : rep);
+        uint64_t *row = have ? e : rep;
+        ss_status st = ss_pml4_read(nt->src, nt->procs[i].dtb, row);
         if (st != SS_OK)
             return st;
+        for (unsigned s = 256; s < 512; s++)
+            row[s] = ss_pml4_key(row[s], nt->procs[i].dtb);
         if (!have) {
             have = 1;
-            for (unsigned s = 0; s < 256; s++)
-                if ((rep[s] & 1) && !(kernel[s] & 1) &&
-                    (rep[s] & FRAME_MASK) != (nt->procs[i].dtb & FRAME_MASK))
-                    nt->sslots[s / 32] |= 1u << (s % 32);
+            for (unsigned s = 256; s < 512; s++)
+                if (rep[s] && rep[s] != SS_PML4_SELF && !kernel[s])
+                    nt->sslots[(s - 256) / 32] |= 1u << ((s - 256) % 32);
             continue;
         }
-        for (unsigned s = 0; s < 256; s++)
-            if ((e[s] & FRAME_MASK) != (rep[s] & FRAME_MASK))
-                nt->sslots[s / 32] &= ~(1u << (s % 32));
+        for (unsigned s = 256; s < 512; s++)
+            if (e[s] != rep[s])
+                nt->sslots[(s - 256) / 32] &= ~(1u << ((s - 256) % 32));
     }
     return SS_OK;
 }
@@ -147,61 +124,44 @@ static ss_status kernel_pdes_32(const ss_nt *nt, uint64_t dtb, uint64_t e[1024],
 
 /*
  * 32-bit session space from the page tables when no decoded KDBG gives MmSessionBase:
- * the kernel-half PDEs that are present in every session process, name one page table
- * within a session and a different one in at least two sessions. Only the parts of
- * session space that are mapped are found (in units of 2 or 4 MiB).
+ * the session rule (pml4.h) over the kernel-half PDEs of the processes of readable
+ * sessions. Only the parts of session space that are mapped are found (in units of 2
+ * or 4 MiB).
  */
 static ss_status pde_ranges_32(ss_nt *nt)
 {
-    size_t ns = nt->nsessions, n = 0, nrep = 0;
-    if (ns < 2)
+    if (nt->nsessions < 2)
         return SS_OK; /* one session or none: nothing can be told */
-    uint64_t(*rep)[1024] = malloc(ns * sizeof *rep), *e = malloc(1024 * sizeof *e);
-    uint8_t *ok = malloc(1024);
-    if (!rep || !e || !ok) {
-        free(rep);
-        free(e);
-        free(ok);
-        return SS_E_NOMEM;
-    }
-    memset(ok, 1, 1024);
-    /* each readable session's representative: its context DTB */
-    for (size_t s = 0; s < ns; s++) {
-        if (nt->sessions[s].status != SS_OK)
-            continue;
-        if (kernel_pdes_32(nt, nt->sessions[s].member_dtb, rep[s], &n) != SS_OK)
-            goto out; /* unreadable: leave session space unclassified */
-        nrep++;
-    }
-    if (nrep < 2)
+    size_t n = 0, width = 0;
+    uint64_t *keys = malloc((nt->nprocs ? nt->nprocs : 1) * 1024 * sizeof *keys);
+    uint32_t *labels = malloc((nt->nprocs ? nt->nprocs : 1) * sizeof *labels);
+    uint8_t *session = malloc(1024);
+    ss_status st = SS_OK;
+    if (!keys || !labels || !session) {
+        st = SS_E_NOMEM;
         goto out;
-    /* present in every session process and equal to its session's representative */
+    }
     for (size_t i = 0; i < nt->nprocs; i++) {
         size_t s = 0;
-        while (s < ns && !(nt->sessions[s].status == SS_OK && nt->procs[i].session_id == nt->sessions[s].id))
+        while (s < nt->nsessions &&
+               !(nt->sessions[s].status == SS_OK && nt->procs[i].session_id == nt->sessions[s].id))
             s++;
-        if (s == ns)
+        if (s == nt->nsessions)
             continue;
-        if (kernel_pdes_32(nt, nt->procs[i].dtb, e, &n) != SS_OK)
-            goto out;
-        for (size_t k = 0; k < n; k++)
-            if (!(e[k] & 1) || (e[k] & FRAME_MASK) != (rep[s][k] & FRAME_MASK))
-                ok[k] = 0;
+        uint64_t *row = keys + n * 1024;
+        memset(row, 0, 1024 * sizeof *row);
+        if (kernel_pdes_32(nt, nt->procs[i].dtb, row, &width) != SS_OK)
+            goto out; /* unreadable: leave session space unclassified */
+        for (size_t k = 0; k < width; k++)
+            row[k] = ss_entry_key(row[k]);
+        labels[n++] = nt->procs[i].session_id;
     }
+    /* rows are 1,024 apart; a non-PAE row uses its first 512 */
+    if (n == 0 || (st = ss_pml4_session_columns(keys, n, 1024, labels, session)) != SS_OK)
+        goto out;
     uint64_t unit = nt->mode == SS_MODE_PAE ? 1ull << 21 : 1ull << 22;
-    for (size_t k = 0; k < n; k++) {
-        int differ = 0;
-        uint64_t first = UINT64_MAX;
-        for (size_t s = 0; s < ns && ok[k] && !differ; s++) {
-            if (nt->sessions[s].status != SS_OK)
-                continue;
-            uint64_t f = rep[s][k] & FRAME_MASK;
-            if (first == UINT64_MAX)
-                first = f;
-            else
-                differ = f != first;
-        }
-        if (!ok[k] || !differ)
+    for (size_t k = 0; k < width; k++) {
+        if (!session[k])
             continue;
         uint64_t lo = 0x80000000u + k * unit, hi = lo + unit;
         if (nt->nranges && nt->ranges[nt->nranges - 1][1] == lo)
@@ -212,10 +172,10 @@ static ss_status pde_ranges_32(ss_nt *nt)
         }
     }
 out:
-    free(rep);
-    free(e);
-    free(ok);
-    return SS_OK;
+    free(keys);
+    free(labels);
+    free(session);
+    return st;
 }
 
 ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err)
@@ -238,14 +198,14 @@ ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err)
     }
     if (nt->mode != SS_MODE_X64)
         return SS_OK; /* LA57: not classified */
-    uint64_t kernel[256];
-    ss_status st = read_kernel_half(nt->src, nt->kdtb, kernel);
+    uint64_t kernel[512];
+    ss_status st = ss_pml4_read(nt->src, nt->kdtb, kernel);
     if (st != SS_OK)
         return ss_ntm_fail(err, st, "cannot read the kernel DTB's PML4 at %#llx (%s)",
                            (unsigned long long)nt->kdtb, ss_strerror(st));
-    for (unsigned s = 0; s < 256; s++)
-        if ((kernel[s] & 1) && (kernel[s] & FRAME_MASK) == (nt->kdtb & FRAME_MASK))
-            nt->self_slot = (int)(256 + s);
+    for (unsigned s = 256; s < 512; s++)
+        if ((kernel[s] = ss_pml4_key(kernel[s], nt->kdtb)) == SS_PML4_SELF)
+            nt->self_slot = (int)s;
     if (nt->prof.build && nt->prof.build < 14393) {
         if (nt->self_slot < 0)
             nt->self_slot = 0x1ed;
