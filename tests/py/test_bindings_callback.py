@@ -139,6 +139,20 @@ class CallbackSource(unittest.TestCase):
                 # when the host says the frame is not there
                 self.assertEqual(sp.translate(CODE_VA).status, "bad_pfn" if fn is no_page else "read_error")
 
+    def test_no_stale_callable_message(self):
+        def reader(pa, n):
+            if PT <= pa < PT + 0x1000:
+                raise ValueError("the PT frame")
+            return bytes(self.mem[pa:pa + n])
+
+        with ss.open_callback(reader, MEM, paging_mode="x64", dtb=PML4) as src:
+            self.assertEqual(src.space().translate(CODE_VA).status, "read_error")  # a failure, not raised
+            with self.assertRaises(ss.ReadError) as cm:
+                src.read_phys(MEM, 1)  # refused by the library, the callable not called
+            self.assertEqual(cm.exception.status_name, "range")
+            self.assertNotIn("the PT frame", str(cm.exception))
+            self.assertIsNone(cm.exception.__cause__)
+
     def test_bytes_like_answers(self):
         for conv in (bytearray, memoryview, lambda b: memoryview(bytearray(b))):
             with ss.open_callback(lambda pa, n: conv(bytes(self.mem[pa:pa + n])), MEM) as src:

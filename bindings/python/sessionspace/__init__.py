@@ -296,6 +296,13 @@ class _SourceHandle:
             _c.ss_source_close(ptr)
 
 
+def _callback_reset(h):
+    """Forgets an earlier callable failure of a callback source, before a call whose
+    failure _callback_cause may explain (so no stale message is attached)."""
+    if h is not None and getattr(h, "cb", None) is not None and h.ptr is not None:
+        _c.ssp_callback_error(h.cb)
+
+
 def _callback_cause(h, e):
     """Attaches what a callback source's callable did wrong (message, exception) to e."""
     cb = getattr(h, "cb", None) if h is not None else None
@@ -402,7 +409,9 @@ class Source:
         read before the failure) when any byte is missing."""
         pa = parse_va(pa)
         n = _length(n)
-        status, data = _c.ss_source_read(self._ptr(), pa, n)
+        ptr = self._ptr()
+        _callback_reset(self._h)
+        status, data = _c.ss_source_read(ptr, pa, n)
         if status != _c.SS_OK:
             e = _error(status, f"reading {n} bytes at physical {pa:#x}: {_c.ss_strerror(status)} after {len(data)} bytes")
             e.data = data
@@ -625,7 +634,9 @@ class Space:
         .data = the bytes read before the failure) when any byte is unreadable."""
         va = parse_va(va)
         n = _length(n)
-        status, data = _c.ss_space_read(self._ptr(), va, n)
+        ptr = self._ptr()
+        _callback_reset(self._source_handle())
+        status, data = _c.ss_space_read(ptr, va, n)
         if status != _c.SS_OK:
             e = _error(status, f"reading {n} bytes at {va:#x}: {_c.ss_strerror(status)} at {va + len(data):#x}")
             e.data = data
