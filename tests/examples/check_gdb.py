@@ -12,6 +12,7 @@ Exit 77 (skipped) when qemu-system-x86_64 or gdb is missing, unless CI=true.
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +45,8 @@ def wait_listening(port, proc, timeout=30):
 
 
 def main():
+    # ctest's timeout sends SIGTERM: unwind, so the finally below kills QEMU by its PID.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     mkimage, example, tmpdir = sys.argv[1:4]
     qemu, gdb = shutil.which("qemu-system-x86_64"), shutil.which("gdb")
     if not qemu or not gdb:
