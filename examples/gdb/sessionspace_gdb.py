@@ -54,7 +54,12 @@ class GdbPhysReader:
         self.reads = 0
 
     def _packet(self, packet):
-        out = gdb.execute(packet, to_string=True)
+        try:
+            out = gdb.execute(packet, to_string=True)
+        except gdb.error as e:
+            raise gdb.GdbError(f"cannot switch QEMU's gdbstub to physical addresses: {e} "
+                               "(connect with `target remote` first; --no-phys-mode when the target "
+                               "already reads physical memory)") from None
         if 'received: "OK"' not in out:
             raise gdb.GdbError(f"the remote did not accept {packet.split()[-1]} (is it QEMU's gdbstub?): "
                                f"{out.strip()}")
@@ -78,6 +83,8 @@ class GdbPhysReader:
                 return bytes(gdb.selected_inferior().read_memory(pa, n))
             except gdb.MemoryError as e:  # the target has no memory there
                 raise ss.ReadError(ss.STATUS_CODES["no_page"], f"gdb: {e}") from None
+            except gdb.error as e:  # no target, a broken connection ...
+                raise ss.ReadError(ss.STATUS_CODES["io"], f"gdb: {e}") from None
 
 
 class _State:
@@ -121,8 +128,10 @@ def _open_model(dtb):
 
 
 def _find_dtb(src, phys_size):
-    frame = gdb.selected_frame() if gdb.selected_inferior().pid else None
-    cr3 = int(frame.read_register("cr3")) if frame is not None else 0
+    try:
+        cr3 = int(gdb.selected_frame().read_register("cr3"))
+    except (gdb.error, ValueError):  # no thread / frame, or no cr3 in this target's description
+        cr3 = 0
     if cr3 & ~0xFFF:
         return cr3 & 0x000FFFFFFFFFF000  # PCID / flags in the low 12 bits (SDM Vol. 3A 4.5)
     if not phys_size:
@@ -164,7 +173,12 @@ Usage: ss-open [--dtb D] [--build N] [--ps-head VA] [--isf FILE] [--phys-size N]
             print(f"sessionspace {ss.version()}: kernel DTB {m.kernel_dtb:#x}, "
                   f"{len(m.processes())} processes, {len(m.sessions())} sessions")
 
-        _run(body)
+        try:
+            _run(body)
+        except BaseException:
+            _state.src.close()  # no half-open state: the next command says "run ss-open first"
+            _state.src = _state.reader = None
+            raise
 
 
 class SsDtb(gdb.Command):
