@@ -47,7 +47,8 @@ static void usage(FILE *f)
           f);
     for (size_t i = 0; i < NVERBS; i++)
         fprintf(f, "  %-10s %s\n", verbs[i]->name, verbs[i]->summary);
-    fputs("\nSOURCE is a file (format sniffed) or raw:PATH, dmp:PATH, elf:PATH, kdump:PATH, lime:PATH.\n"
+    fputs("\nSOURCE is a file (format sniffed) or raw:PATH, dmp:PATH, elf:PATH, kdump:PATH, lime:PATH,\n"
+          "or kd:tcp:HOST:PORT for a live guest through its gdbstub (docs/kd.md).\n"
           "Numbers: 0x hex, plain hex, kd's fffff99b`3c078c87, or 0n decimal.\n"
           "Exit codes: 0 ok, 1 not translated, 2 usage, 3 cannot open (docs/cli.md).\n",
           f);

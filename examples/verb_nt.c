@@ -339,14 +339,19 @@ static int run_session(const cli_verb *self, int argc, char **argv)
         json_object_set_new(o, "resident_process_count",
                             s.have & SS_NT_HAVE_RESIDENT ? json_integer(s.resident_process_count)
                                                          : json_null());
+        /* What the layout lacks or the model could not read is null, not 0 or "": without a
+           data table entry (Windows 10+ built-in layouts) size and name are unknown. */
+        const ss_nt_profile *prof = ss_nt_get_profile(nt);
+        int have_last = prof && prof->image_last_address != SS_NT_NO_FIELD;
         json_t *arr = json_array();
         for (size_t i = 0; i < shown; i++) {
             json_t *e = json_object();
+            int have_ldr = im[i].ldr != 0;
             json_object_set_new(e, "base", jaddr(im[i].base));
-            json_object_set_new(e, "size", jaddr(im[i].size));
-            json_object_set_new(e, "name", json_string(im[i].name));
-            json_object_set_new(e, "last_address", jaddr(im[i].last_address));
-            json_object_set_new(e, "ldr_entry", jaddr(im[i].ldr));
+            json_object_set_new(e, "size", have_ldr && im[i].size ? jaddr(im[i].size) : json_null());
+            json_object_set_new(e, "name", im[i].name[0] ? json_string(im[i].name) : json_null());
+            json_object_set_new(e, "last_address", have_last ? jaddr(im[i].last_address) : json_null());
+            json_object_set_new(e, "ldr_entry", have_ldr ? jaddr(im[i].ldr) : json_null());
             json_array_append_new(arr, e);
         }
         json_object_set_new(o, "images", arr);
@@ -376,7 +381,10 @@ static int run_session(const cli_verb *self, int argc, char **argv)
         for (size_t i = 0; i < shown; i++) {
             char b[24];
             cli_addr(b, sizeof b, im[i].base);
-            printf("%-16s  %s  %08" PRIx64 "\n", im[i].name, b, im[i].size);
+            if (im[i].ldr && im[i].size)
+                printf("%-16s  %s  %08" PRIx64 "\n", im[i].name[0] ? im[i].name : "?", b, im[i].size);
+            else
+                printf("%-16s  %s  %8s\n", im[i].name[0] ? im[i].name : "?", b, "?");
         }
     }
     if (ist != SS_OK)

@@ -7,6 +7,8 @@
 #
 #   SS_FUZZ_SECONDS=60 scripts/fuzz.sh            # all harnesses, 60 s each
 #   scripts/fuzz.sh fuzz_crashdump                # only the named harness(es)
+# Harnesses: fuzz_crashdump, fuzz_elf, fuzz_kdump, fuzz_lime, fuzz_walk (file formats and
+# walks) and fuzz_gdbrsp (the kd backend's GDB remote protocol packet parser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${SS_FUZZ_SECONDS:-30}

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 
+#include "sessionspace/scan.h"
 #include "sessionspace/sys/backend.h"
 #include "ss_check.h"
 #include "testutil.h"
@@ -83,6 +84,28 @@ START_TEST(init_macros_and_functions)
     ck_assert_int_eq(ss_space_options_init(&b, 0), SS_E_INVALID_ARG);
     ck_assert_int_eq(ss_space_options_init(&b, SS_SPACE_OPTIONS_VERSION + 1), SS_E_INVALID_ARG);
     ck_assert_int_eq(ss_space_options_init(NULL, SS_SPACE_OPTIONS_VERSION), SS_E_INVALID_ARG);
+
+    /* every versioned struct has an _init() that matches its macro (issue 10: bindings) */
+    ss_scan_options sm = SS_SCAN_OPTIONS_INIT, sf;
+    memset(&sf, 0xa5, sizeof sf);
+    ck_assert_int_eq(ss_scan_options_init(&sf, SS_SCAN_OPTIONS_VERSION), SS_OK);
+    ck_assert_uint_eq(sf.version, sm.version);
+    ck_assert_int_eq(sf.mode, SS_MODE_X64);
+    ck_assert_int_eq(sf.mode, sm.mode);
+    ck_assert_uint_eq(sf.min_kernel_entries | sf.min_zero_entries | sf.max_pa | sf.progress_step, 0);
+    ck_assert_ptr_null(sf.progress);
+    ck_assert_ptr_null(sf.progress_arg);
+    ck_assert_int_eq(ss_scan_options_init(&sf, 0), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_scan_options_init(&sf, SS_SCAN_OPTIONS_VERSION + 1), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_scan_options_init(NULL, SS_SCAN_OPTIONS_VERSION), SS_E_INVALID_ARG);
+    ss_open_options om = SS_OPEN_OPTIONS_INIT, of;
+    memset(&of, 0xa5, sizeof of);
+    ck_assert_int_eq(ss_open_options_init(&of, SS_OPEN_OPTIONS_VERSION), SS_OK);
+    ck_assert_uint_eq(of.version, om.version);
+    ck_assert_uint_eq(of.flags, 0);
+    ck_assert_int_eq(ss_open_options_init(&of, 0), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_open_options_init(&of, SS_OPEN_OPTIONS_VERSION + 1), SS_E_INVALID_ARG);
+    ck_assert_int_eq(ss_open_options_init(NULL, SS_OPEN_OPTIONS_VERSION), SS_E_INVALID_ARG);
 
     ss_backend_ops m = SS_BACKEND_OPS_INIT, f;
     memset(&f, 0xa5, sizeof f);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -574,8 +575,8 @@ static const char REGS[] =
 typedef struct peer {
     int lfd;
     int mode; /* 0 a good QMP server; 1 silent after accept; 2 garbage greeting; 3 errors on stop;
-                 4 `info registers` without CR3 */
-    int stops, conts;
+                 4 `info registers` without CR3; 5 answers the first gva2gpa 400 ms late */
+    int stops, conts, late;
 } peer;
 
 static void peer_send(int fd, const char *s)
@@ -622,7 +623,10 @@ static void *peer_main(void *arg)
                 snprintf(reply, sizeof reply, "{\"return\": \"CR0=80050033 CR2=0 CR4=6f0\\r\\n\"}\r\n");
             else if (strstr(buf, "human-monitor-command") && strstr(buf, "info registers"))
                 snprintf(reply, sizeof reply, "{\"return\": \"%s\"}\r\n", REGS);
-            else if (strstr(buf, "human-monitor-command"))
+            else if (strstr(buf, "human-monitor-command") && p->mode == 5 && !p->late++) {
+                sleep_ms(400); /* after the client's timeout: this reply arrives late */
+                snprintf(reply, sizeof reply, "{\"return\": \"gpa: LATE\\r\\n\"}\r\n");
+            } else if (strstr(buf, "human-monitor-command"))
                 snprintf(reply, sizeof reply, "{\"return\": \"gpa: 0x1234\\r\\n\"}\r\n");
             else if (strstr(buf, "\"stop\"") && p->mode == 3)
                 snprintf(reply, sizeof reply,
@@ -637,6 +641,17 @@ static void *peer_main(void *arg)
                 snprintf(reply, sizeof reply, "{\"event\": \"RESUME\"}\r\n{\"return\": {}}\r\n");
             } else
                 snprintf(reply, sizeof reply, "{\"error\": {\"desc\": \"unknown\"}}\r\n");
+            /* QEMU copies the command's "id" into its reply (the last line: after any event) */
+            const char *id = strstr(buf, "\"id\":");
+            char *last = reply;
+            for (char *q = reply; (q = strstr(q, "\r\n{")) != NULL; q += 2)
+                last = q + 2;
+            if (id && *last == '{') {
+                char tail[2048];
+                snprintf(tail, sizeof tail, "%s", last + 1);
+                snprintf(last, sizeof reply - (size_t)(last - reply), "{\"id\": %ld, %s",
+                         strtol(id + 5, NULL, 10), tail);
+            }
             peer_send(fd, reply);
             memmove(buf, nl + 1, len - (size_t)(nl + 1 - buf) + 1);
             len -= (size_t)(nl + 1 - buf);
@@ -745,6 +760,19 @@ START_TEST(qmp_helper)
     ck_assert_int_eq(ss_source_open(spec, &src, &err), SS_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.message, "info registers"));
     stop_peer(&nr, t, sock);
+
+    /* a reply that comes after the timeout is not taken for the next command's */
+    peer lt = {.mode = 5};
+    sock = start_peer(&lt, &t, "vmi-qmp5.sock");
+    snprintf(spec, sizeof spec, "vmi:%s,qmp=%s,timeout=200", ram, sock);
+    ck_assert_msg(ss_source_open(spec, &src, &err) == SS_OK, "%s", err.message);
+    ck_assert_int_eq(ss_vmi_hmp(src, "gva2gpa 0", text, sizeof text, &err), SS_E_IO);
+    ck_assert_ptr_nonnull(strstr(err.message, "did not answer within 200 ms"));
+    sleep_ms(300); /* the late reply is in the socket now */
+    ck_assert_int_eq(ss_vmi_hmp(src, "gva2gpa 0xffffffff81000000", text, sizeof text, &err), SS_OK);
+    ck_assert_str_eq(text, "gpa: 0x1234\r\n");
+    ss_source_close(src);
+    stop_peer(&lt, t, sock);
 
     /* not QMP at all */
     peer gbg = {.mode = 2};

@@ -926,6 +926,62 @@ START_TEST(pae_image)
 }
 END_TEST
 
+/* KDBG's MmSessionBase / MmSessionSize are guest data. A 32-bit kernel's base may reach us
+   sign-extended (0xFFFFFFFF'90000000; the WRK's ntdbg.h sign-extends 32-bit addresses in
+   the KD structures): read it as the 32-bit address, as PsActiveProcessHead is. A size
+   that wraps base + size past 2^64 must not become a range whose end is below its start:
+   the block is ignored and the page directories decide (4 mapped 2 MiB units). */
+START_TEST(pae_kdbg_session_range_hostile)
+{
+    ss_nt_profile p;
+    ck_assert_int_eq(ss_nt_profile_builtin(7601, 4, &p, NULL), SS_OK);
+    ssb_nt_truth t;
+    ssb_image *img = ssb_nt_build(&p, 3, 0, &t);
+    ck_assert_ptr_nonnull(img);
+    ss_source *raw = ss_test_open_raw(img, "pae-kdbg.raw");
+    ck_assert_ptr_nonnull(raw);
+    ss_space *ks = NULL;
+    uint64_t kd_pa = 0;
+    ck_assert_int_eq(ss_space_open(raw, SS_MODE_PAE, t.system_dtb, NULL, &ks), SS_OK);
+    ck_assert_int_eq(ss_translate(ks, t.kd_debugger_data_block, &kd_pa), SS_OK);
+    ss_space_close(ks);
+    ss_source_close(raw);
+    ck_assert_uint_eq(t.session_start, 0x90000000u);
+    const uint64_t base = _i == 0 ? 0xffffffff90000000ull : 0x90000000u;
+    const uint64_t size = _i == 0 ? 0x8000000u : 0ull - 0x80000000ull; /* wraps to 0x10000000 */
+    ck_assert_int_eq(ssb_write(img, kd_pa + 0x278, &base, 8), 0);
+    ck_assert_int_eq(ssb_write(img, kd_pa + 0x280, &size, 8), 0);
+    const char *path = ss_test_path("pae-kdbg.dmp");
+    ck_assert_int_eq(ssb_nt_write_dmp(img, &t, path), 0);
+    ss_source *src = ss_check_open("dmp:", path, SS_OK);
+    ss_nt *nt = NULL;
+    ss_error err = {0};
+    ck_assert_msg(ss_nt_open(src, NULL, &nt, &err) == SS_OK, "%s", err.message);
+    ss_nt_kernel_info k;
+    ck_assert_int_eq(ss_nt_kernel(nt, &k), SS_OK);
+    ck_assert_int_eq(k.kdbg_checked, 1);
+    uint64_t lo, hi;
+    if (_i == 0) {
+        ck_assert_uint_eq(ss_nt_session_range_count(nt), 1);
+        ck_assert_int_eq(ss_nt_session_range_at(nt, 0, &lo, &hi), SS_OK);
+        ck_assert_uint_eq(lo, 0x90000000u);
+        ck_assert_uint_eq(hi, 0x98000000u);
+    } else {
+        ck_assert_uint_eq(ss_nt_session_range_count(nt), 4);
+        for (size_t i = 0; i < 4; i++) {
+            ck_assert_int_eq(ss_nt_session_range_at(nt, i, &lo, &hi), SS_OK);
+            ck_assert_uint_eq(hi - lo, 2u << 20);
+        }
+    }
+    ss_nt_region r;
+    ck_assert_int_eq(ss_nt_region_of(nt, t.private_va, &r, NULL, NULL), SS_OK);
+    ck_assert_int_eq(r, SS_NT_REGION_SESSION);
+    ss_nt_close(nt);
+    ss_source_close(src);
+    ssb_free(img);
+}
+END_TEST
+
 /* Random bytes over the kernel image, the pool (EPROCESS, names, links) and session data:
    every call ends with a status, never a crash or a hang (run under ASan/UBSan too). */
 /* 32-bit with no decoded KDBG: session space is found from the page directories (the
@@ -1106,6 +1162,7 @@ int main(void)
     tcase_add_test(tc, pae_image);
     tcase_add_test(tc, pae_regions_from_page_tables);
     tcase_add_test(tc, pae_raw_kernel_scan);
+    tcase_add_loop_test(tc, pae_kdbg_session_range_hostile, 0, 2);
     tcase_add_loop_test(tc, garbage_never_crashes, 0, 4);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);

@@ -10,6 +10,7 @@
 #include "sessionspace/callback.h"
 #include "sessionspace/common.h"
 #include "sessionspace/disasm.h"
+#include "sessionspace/kd.h"
 #include "sessionspace/nt.h"
 #include "sessionspace/scan.h"
 #include "sessionspace/source.h"

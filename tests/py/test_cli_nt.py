@@ -267,5 +267,24 @@ class PaeImage(unittest.TestCase):
                              [(int(p[0]), p[1], p[3]) for p in t["process"]])
 
 
+class BuiltinWin10Image(unittest.TestCase):
+    """Windows 10 1809 (built-in layout): its _IMAGE_ENTRY_IN_SESSION has Address only
+    (no LastAddress, no DataTableEntry), so `session --json` must give null, not 0 or "",
+    for what it cannot know (docs/cli.md: "details the layout lacks are null")."""
+
+    def test_session_images_unknown_details_are_null(self):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("SS_TMPDIR")) as d:
+            dump, raw, txt = (os.path.join(d, n) for n in ("w.dmp", "w.raw", "w.txt"))
+            subprocess.run([MKIMAGE, "--windows", "17763", "--dmp", dump, raw, txt], check=True)
+            t = read_truth(txt)
+            r = run("session", dump, "1", "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            got = json.loads(r.stdout)
+            self.assertEqual([i["base"] for i in got["images"]], [i[1] for i in t["image"]])
+            for i in got["images"]:
+                self.assertEqual((i["size"], i["name"], i["last_address"], i["ldr_entry"]),
+                                 (None, None, None, None))
+
+
 if __name__ == "__main__":
     unittest.main()

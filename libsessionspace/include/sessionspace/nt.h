@@ -99,7 +99,8 @@ ss_status ss_nt_open(ss_source *src, const ss_nt_options *opts, ss_nt **out, ss_
 /* Frees the model. NULL is a no-op. */
 void ss_nt_close(ss_nt *nt);
 
-/* The profile in use, the paging mode, the kernel DTB and PsActiveProcessHead. */
+/* The profile in use, the paging mode, the kernel DTB and PsActiveProcessHead. No
+   errors: a NULL nt gives NULL, SS_MODE_AUTO, 0 and 0. */
 const ss_nt_profile *ss_nt_get_profile(const ss_nt *nt);
 ss_mode ss_nt_mode(const ss_nt *nt);
 uint64_t ss_nt_kernel_dtb(const ss_nt *nt);
@@ -165,7 +166,8 @@ typedef struct ss_nt_process {
  */
 ss_status ss_nt_list_status(const ss_nt *nt, ss_error *err);
 
-/* Number of processes, and process i in list order (SS_E_INVALID_ARG past the end). */
+/* Number of processes (0 for a NULL nt), and process i in list order. Errors:
+   SS_E_INVALID_ARG (NULL nt or out, i past the end). */
 size_t ss_nt_process_count(const ss_nt *nt);
 ss_status ss_nt_process_at(const ss_nt *nt, size_t i, ss_nt_process *out);
 
@@ -192,7 +194,8 @@ typedef struct ss_nt_session {
     uint32_t resident_process_count;
 } ss_nt_session;
 
-/* Number of sessions (distinct non-zero EPROCESS.Session values), ordered by id. */
+/* Number of sessions (distinct non-zero EPROCESS.Session values; 0 for a NULL nt), and
+   session i, ordered by id. Errors: SS_E_INVALID_ARG (NULL nt or out, i past the end). */
 size_t ss_nt_session_count(const ss_nt *nt);
 ss_status ss_nt_session_at(const ss_nt *nt, size_t i, ss_nt_session *out);
 
@@ -277,7 +280,8 @@ const char *ss_nt_region_name(ss_nt_region region);
  */
 ss_status ss_nt_region_of(const ss_nt *nt, uint64_t va, ss_nt_region *out, uint64_t *start, uint64_t *end);
 
-/* Number of session-space ranges and range i as [*start, *end) (merged adjacent slots). */
+/* Number of session-space ranges (0 for a NULL nt) and range i as [*start, *end) (merged
+   adjacent slots). Errors: SS_E_INVALID_ARG (NULL argument, i past the end). */
 size_t ss_nt_session_range_count(const ss_nt *nt);
 ss_status ss_nt_session_range_at(const ss_nt *nt, size_t i, uint64_t *start, uint64_t *end);
 

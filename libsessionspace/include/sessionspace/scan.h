@@ -45,7 +45,8 @@ typedef int (*ss_scan_progress_fn)(void *arg, uint64_t done, uint64_t total);
 /* Called once per candidate, in ascending dtb order. Return non-zero to stop the scan. */
 typedef int (*ss_scan_found_fn)(void *arg, const ss_scan_candidate *candidate);
 
-/* Options for the scan. Initialise with SS_SCAN_OPTIONS_INIT; 0 means "default". */
+/* Options for the scan. Initialise with SS_SCAN_OPTIONS_INIT or ss_scan_options_init();
+   0 means "default". */
 typedef struct ss_scan_options {
     unsigned version;             /* SS_SCAN_OPTIONS_VERSION */
     ss_mode mode;                 /* SS_MODE_X64 (default for 0/AUTO) or SS_MODE_LA57 (tables are PML5s) */
@@ -63,6 +64,12 @@ typedef struct ss_scan_options {
     {                                                                                                        \
         SS_SCAN_OPTIONS_VERSION, SS_MODE_X64, 0, 0, 0, 0, NULL, NULL                                         \
     }
+
+/*
+ * Initialises *opts as SS_SCAN_OPTIONS_INIT does, for callers that cannot use the macro
+ * (bindings). Errors: SS_E_INVALID_ARG (NULL opts, version 0 or newer than this library).
+ */
+ss_status ss_scan_options_init(ss_scan_options *opts, unsigned version);
 
 /* What a scan did (ss_scan_run's optional out-parameter). */
 typedef struct ss_scan_stats {

@@ -31,7 +31,8 @@ typedef enum ss_format {
     SS_FORMAT_KDUMP = 5,       /* kdump-compressed (diskdump) or flattened makedumpfile */
     SS_FORMAT_LIME = 6,        /* LiME range file */
     SS_FORMAT_CUSTOM = 7,      /* a caller-supplied backend (sessionspace/sys/backend.h) */
-    SS_FORMAT_VMI = 8          /* a running QEMU/KVM guest's shared RAM file (vmi:) */
+    SS_FORMAT_VMI = 8,         /* a running QEMU/KVM guest's shared RAM file (vmi:) */
+    SS_FORMAT_KD = 9           /* a live guest through a gdbstub (kd:tcp:HOST:PORT) */
 } ss_format;
 
 /*
@@ -85,6 +86,12 @@ typedef struct ss_open_options {
     {                                                                                                        \
         SS_OPEN_OPTIONS_VERSION, 0                                                                           \
     }
+
+/*
+ * Initialises *opts as SS_OPEN_OPTIONS_INIT does, for callers that cannot use the macro
+ * (bindings). Errors: SS_E_INVALID_ARG (NULL opts, version 0 or newer than this library).
+ */
+ss_status ss_open_options_init(ss_open_options *opts, unsigned version);
 
 /*
  * SS_OPEN_PREAD: for a file that may change or shrink while it is open (a dump still

@@ -191,7 +191,8 @@ void ss_space_close(ss_space *space);
  */
 ss_status ss_space_set_dtb(ss_space *space, uint64_t dtb);
 
-/* The current root, the mode (never AUTO) and the source of a space. */
+/* The current root, the mode (never AUTO) and the source of a space. No errors: a NULL
+   space gives 0, SS_MODE_AUTO and NULL. */
 uint64_t ss_space_dtb(const ss_space *space);
 ss_mode ss_space_mode(const ss_space *space);
 ss_source *ss_space_source(const ss_space *space);

@@ -225,5 +225,6 @@ extern const ss_file_backend ss_lime_backend;
 /* Built-in backends that are not files sniffed by magic: one factory each (listed in
  * the const prefix table of core/source.c). */
 extern const ss_backend_factory ss_vmi_factory;
+extern const ss_backend_factory ss_kd_factory;
 
 #endif /* SS_BACKEND_BACKEND_H */

@@ -19,6 +19,7 @@ struct ss_qmp {
     int timeout_ms;
     char *buf; /* received bytes not yet consumed */
     size_t len, cap;
+    json_int_t next_id; /* the "id" of the next command (QEMU echoes it in the reply) */
 };
 
 static int64_t now_ms(void)
@@ -106,6 +107,14 @@ static ss_status send_all(ss_qmp *q, const char *s, size_t n, int64_t deadline, 
 /* Sends cmd (consumed) and returns the "return" member of its reply (a new reference). */
 static ss_status execute(ss_qmp *q, json_t *cmd, json_t **ret, ss_error *err)
 {
+    /* Every command carries an id, and a reply with another id is dropped: after a timeout
+       the late reply to the earlier command must not be taken for this one's (QMP
+       specification, docs/interop/qmp-spec: "id" is copied into the response). */
+    json_int_t id = ++q->next_id;
+    if (cmd && json_object_set_new(cmd, "id", json_integer(id)) != 0) {
+        json_decref(cmd);
+        cmd = NULL;
+    }
     char *text = cmd ? json_dumps(cmd, JSON_COMPACT) : NULL;
     const char *name = cmd ? json_string_value(json_object_get(cmd, "execute")) : NULL;
     char shown[64];
@@ -123,8 +132,10 @@ static ss_status execute(ss_qmp *q, json_t *cmd, json_t **ret, ss_error *err)
         json_t *reply = NULL;
         if ((st = read_json(q, deadline, &reply, err)) != SS_OK)
             break;
-        if (json_object_get(reply, "event")) {
-            json_decref(reply);
+        json_t *rid = json_object_get(reply, "id");
+        if (json_object_get(reply, "event") ||
+            (rid && !(json_is_integer(rid) && json_integer_value(rid) == id))) {
+            json_decref(reply); /* an event, or the reply to an earlier command that timed out */
             continue;
         }
         json_t *e = json_object_get(reply, "error");

@@ -65,7 +65,7 @@ static const ss_backend_factory lime_factory = FILE_FACTORY("lime", "LiME range 
  * its own on an ss_registry instead (sessionspace/sys/backend.h).
  */
 static const ss_backend_factory *const builtin_factories[] = {
-    &raw_factory, &dmp_factory, &elf_factory, &kdump_factory, &lime_factory, &ss_vmi_factory,
+    &raw_factory, &dmp_factory, &elf_factory, &kdump_factory, &lime_factory, &ss_vmi_factory, &ss_kd_factory,
 };
 #define N_BUILTINS (sizeof builtin_factories / sizeof builtin_factories[0])
 
@@ -194,6 +194,15 @@ const ss_backend_factory *ss_registry_at(const ss_registry *reg, size_t i)
 ss_status ss_source_open(const char *spec, ss_source **out, ss_error *err)
 {
     return ss_source_open_ex(spec, NULL, out, err);
+}
+
+ss_status ss_open_options_init(ss_open_options *opts, unsigned version)
+{
+    if (!opts || version == 0 || version > SS_OPEN_OPTIONS_VERSION)
+        return SS_E_INVALID_ARG;
+    memset(opts, 0, sizeof *opts); /* every member is in version 1 */
+    opts->version = version;
+    return SS_OK;
 }
 
 ss_status ss_source_open_ex(const char *spec, const ss_open_options *opts, ss_source **out, ss_error *err)

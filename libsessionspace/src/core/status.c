@@ -96,6 +96,7 @@ const char *ss_format_name(ss_format format)
     case SS_FORMAT_LIME: return "lime";
     case SS_FORMAT_CUSTOM: return "custom";
     case SS_FORMAT_VMI: return "vmi";
+    case SS_FORMAT_KD: return "kd";
     case SS_FORMAT_UNKNOWN: break;
     }
     return "unknown";

@@ -185,10 +185,13 @@ ss_status ss_nt_build_regions(ss_nt *nt, ss_error *err)
     nt->self_slot = -1;
     if (nt->mode == SS_MODE_X86 || nt->mode == SS_MODE_PAE) {
         uint64_t base = 0, size = 0;
+        /* Guest data: the base is read as the 32-bit address (zero- or sign-extended in the
+           64-bit field, as PsActiveProcessHead in model.c), and a size that runs past 4 GiB
+           (or wraps base + size) makes the block unusable, not a range ending below its start. */
         if (nt->kinfo.kdbg_checked &&
             ss_space_read(nt->kspace, nt->kinfo.kdbg + 0x278, &base, 8, NULL) == SS_OK &&
             ss_space_read(nt->kspace, nt->kinfo.kdbg + 0x280, &size, 8, NULL) == SS_OK && size &&
-            base + size <= 0x100000000ull) {
+            (base &= 0xffffffffu, size <= 0x100000000ull - base)) {
             nt->ranges[0][0] = base;
             nt->ranges[0][1] = base + size;
             nt->nranges = 1;

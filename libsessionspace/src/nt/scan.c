@@ -186,6 +186,16 @@ static ss_status params_from(ss_source *src, const ss_scan_options *opts, scan_p
     return SS_OK;
 }
 
+ss_status ss_scan_options_init(ss_scan_options *opts, unsigned version)
+{
+    if (!opts || version == 0 || version > SS_SCAN_OPTIONS_VERSION)
+        return SS_E_INVALID_ARG;
+    memset(opts, 0, sizeof *opts); /* every member is in version 1 */
+    opts->version = version;
+    opts->mode = SS_MODE_X64;
+    return SS_OK;
+}
+
 ss_status ss_scan_run(ss_source *src, const ss_scan_options *opts, ss_scan_found_fn found, void *arg,
                       ss_scan_stats *stats)
 {

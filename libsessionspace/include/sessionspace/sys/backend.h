@@ -208,7 +208,8 @@ ss_status ss_registry_register(ss_registry *reg, const ss_backend_factory *f);
 const ss_backend_factory *ss_registry_find(const ss_registry *reg, const char *prefix);
 
 /* Number of prefixes reg knows (registered + built-in not shadowed; reg NULL:
- * built-ins), and the i-th of them (NULL past the end), registered ones first. */
+ * built-ins), and the i-th of them (NULL past the end), registered ones first. No
+ * error statuses. */
 size_t ss_registry_count(const ss_registry *reg);
 const ss_backend_factory *ss_registry_at(const ss_registry *reg, size_t i);
 
