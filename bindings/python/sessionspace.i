@@ -588,6 +588,10 @@ SSP_HANDLE_OUT(ss_space)
 %include "sessionspace/source.h"
 %include "sessionspace/space.h"
 
+/* Physical reads served by Python callables (debuggers), and the disassembler. */
+%include "callback.i"
+%include "disasm.i"
+
 /* The Windows model, when the library has it (CMake defines SS_HAVE_NT_MODEL). */
 #ifdef SS_HAVE_NT_MODEL
 %include "nt.i"

@@ -32,7 +32,8 @@ from . import capi as _c
 __all__ = [
     "open", "version", "parse_va", "status_name", "Source", "Space", "Translation", "Entry",
     "Translations", "Error", "InvalidArgument", "BadNumber", "ClosedError", "NotFound",
-    "FormatError", "Unsupported", "ReadError", "TranslationError",
+    "FormatError", "Unsupported", "ReadError", "TranslationError", "open_callback", "Instruction",
+    "DisasmStop", "Disassembly",
 ]
 
 # ---- Status codes and exceptions ---------------------------------------------------
@@ -283,15 +284,36 @@ class Translations:
 class _SourceHandle:
     """Owns one ss_source*. Closed when the last holder (the Source, its Spaces) lets go."""
 
-    __slots__ = ("ptr", "spec", "__weakref__")
+    __slots__ = ("ptr", "spec", "cb", "__weakref__")
 
-    def __init__(self, ptr, spec):
-        self.ptr, self.spec = ptr, spec
+    def __init__(self, ptr, spec, cb=None):
+        self.ptr, self.spec, self.cb = ptr, spec, cb  # cb: a callback source's context
 
     def __del__(self):
         ptr, self.ptr = self.ptr, None
+        self.cb = None
         if ptr is not None and _c is not None:
             _c.ss_source_close(ptr)
+
+
+def _callback_reset(h):
+    """Forgets an earlier callable failure of a callback source, before a call whose
+    failure _callback_cause may explain (so no stale message is attached)."""
+    if h is not None and getattr(h, "cb", None) is not None and h.ptr is not None:
+        _c.ssp_callback_error(h.cb)
+
+
+def _callback_cause(h, e):
+    """Attaches what a callback source's callable did wrong (message, exception) to e."""
+    cb = getattr(h, "cb", None) if h is not None else None
+    if cb is not None and h.ptr is not None:
+        message, exc = _c.ssp_callback_error(cb)
+        if message:
+            e.message = f"{e.message} ({message})"
+            e.args = (f"{e.status_name}: {e.message}",)
+        if exc is not None:
+            e.__cause__ = exc
+    return e
 
 
 class Source:
@@ -387,11 +409,13 @@ class Source:
         read before the failure) when any byte is missing."""
         pa = parse_va(pa)
         n = _length(n)
-        status, data = _c.ss_source_read(self._ptr(), pa, n)
+        ptr = self._ptr()
+        _callback_reset(self._h)
+        status, data = _c.ss_source_read(ptr, pa, n)
         if status != _c.SS_OK:
             e = _error(status, f"reading {n} bytes at physical {pa:#x}: {_c.ss_strerror(status)} after {len(data)} bytes")
             e.data = data
-            raise e
+            raise _callback_cause(self._h, e)
         return data
 
     # -- address spaces
@@ -610,12 +634,29 @@ class Space:
         .data = the bytes read before the failure) when any byte is unreadable."""
         va = parse_va(va)
         n = _length(n)
-        status, data = _c.ss_space_read(self._ptr(), va, n)
+        ptr = self._ptr()
+        _callback_reset(self._source_handle())
+        status, data = _c.ss_space_read(ptr, va, n)
         if status != _c.SS_OK:
             e = _error(status, f"reading {n} bytes at {va:#x}: {_c.ss_strerror(status)} at {va + len(data):#x}")
             e.data = data
-            raise e
+            raise _callback_cause(self._source_handle(), e)
         return data
+
+    def _source_handle(self):
+        h = self._h
+        if isinstance(h, tuple):  # adopted: (source handle, model handle)
+            h = h[0] if h else None
+        return h
+
+    def disasm(self, va, count=None, *, bits=None, syntax=None):
+        """Disassembles from va (int or kd text) through this space: an iterator of
+        Instruction (address, bytes, mnemonic, op_str, size, bad) that ends after count
+        instructions (None: until memory is unreadable) or at the first instruction
+        whose bytes cannot all be read; then its .stop says why (a DisasmStop: status
+        name, va, insn_va, translation), None when count was reached. bits: 16, 32, 64
+        (None: from the paging mode); syntax: "masm" (kd's, the default), "intel", "att"."""
+        return Disassembly(self, va, count, bits, syntax)
 
     def flush(self):
         """Drops every cached translation."""
@@ -624,6 +665,122 @@ class Space:
     def cache_stats(self, reset=False):
         """The translation cache's counters (dict)."""
         return _c.ss_space_cache_stats(self._ptr(), 1 if reset else 0)
+
+
+# ---- Disassembly -------------------------------------------------------------------------
+
+_SYNTAXES = {None: 0, "masm": 0, "intel": 1, "att": 2}
+
+
+class Instruction:
+    """One decoded instruction: address, bytes, mnemonic, op_str, size, and bad (the
+    byte does not start a valid instruction: mnemonic "???", size 1)."""
+
+    __slots__ = ("address", "bytes", "mnemonic", "op_str", "bad")
+
+    def __init__(self, address, data, mnemonic, op_str, flags):
+        self.address, self.bytes, self.mnemonic, self.op_str = address, data, mnemonic, op_str
+        self.bad = bool(flags & _c.SS_INSN_F_BAD)
+
+    size = property(lambda self: len(self.bytes))
+
+    def __str__(self):
+        return f"{self.address:016x} {self.bytes.hex():<16} {self.mnemonic} {self.op_str}".rstrip()
+
+    def __repr__(self):
+        return f"Instruction({self.address:#x}, {self.bytes.hex()}, {self.mnemonic!r}, {self.op_str!r})"
+
+
+class DisasmStop:
+    """Why a disassembly stopped: status (name, e.g. "not_present", "no_page"),
+    status_code, insn_va (the instruction that could not be read), va (its first
+    unreadable byte), nbytes (read before va), translation (the walk of va)."""
+
+    __slots__ = ("status", "status_code", "insn_va", "va", "nbytes", "translation")
+
+    def __init__(self, d):
+        self.status_code = d["status"]
+        self.status = _c.ss_status_name(d["status"])
+        self.insn_va, self.va, self.nbytes = d["insn_va"], d["va"], d["nbytes"]
+        self.translation = Translation(d["status"], d["xlat"])
+
+    def __repr__(self):
+        return f"DisasmStop({self.status!r}, va={self.va:#x}, insn_va={self.insn_va:#x}, state={self.translation.state!r})"
+
+
+class Disassembly:
+    """The iterator Space.disasm() returns. .stop: None while it runs and when it
+    ended by count; a DisasmStop when memory ended it. close() (or exhausting it)
+    frees the decoder; it holds its Space open meanwhile."""
+
+    def __init__(self, space, va, count, bits, syntax):
+        va = parse_va(va)
+        if count is not None:
+            try:
+                count = count.__index__()
+            except (AttributeError, TypeError):
+                raise InvalidArgument(_c.SS_E_INVALID_ARG, f"count must be an int, not {type(count).__name__}") from None
+            if count < 0:
+                raise InvalidArgument(_c.SS_E_INVALID_ARG, f"count {count} is negative")
+        if bits not in (None, 16, 32, 64):
+            raise InvalidArgument(_c.SS_E_INVALID_ARG, f"bits must be 16, 32 or 64, not {bits!r}")
+        key = syntax.lower() if isinstance(syntax, str) else syntax
+        if key not in _SYNTAXES:
+            raise InvalidArgument(_c.SS_E_INVALID_ARG, f"unknown syntax {syntax!r} (masm, intel, att)")
+        status, d, message = _c.ssp_disasm_open(space._ptr(), bits or 0, _SYNTAXES[key])
+        _check(status, message)
+        self._space = space  # the C decoder reads through it: keep it
+        self._d = d
+        self.stop = None
+        self.remaining = count
+        status = _c.ss_disasm_seek(d, va)
+        if status != _c.SS_OK:
+            self.close()
+            raise _error(status, f"cannot disassemble at {va:#x} in a {space.mode} space")
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        d = self._d
+        if d is None:
+            raise StopIteration
+        if self._space.closed:  # its C space is gone: the decoder must not read through it
+            self.close()
+            raise ClosedError(_c.SS_E_INVALID_ARG, "the address space of this disassembly is closed")
+        if self.remaining is not None:
+            if self.remaining == 0:
+                self.close()
+                raise StopIteration
+            self.remaining -= 1
+        status, r = _c.ssp_disasm_next(d)
+        if status != _c.SS_OK:
+            self.stop = DisasmStop(r)
+            self.close()
+            raise StopIteration
+        return Instruction(*r)
+
+    @property
+    def position(self):
+        """The VA the next instruction would be decoded from (None once closed)."""
+        return None if self._d is None else _c.ss_disasm_tell(self._d)
+
+    def close(self):
+        d, self._d = self._d, None
+        if d is not None:
+            _c.ss_disasm_close(d)
+        self._space = None
+
+    def __del__(self):
+        if getattr(self, "_d", None) is not None and _c is not None:
+            self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
 
 # ---- The Windows model ----------------------------------------------------------------
@@ -853,6 +1010,44 @@ def _u32(v):
         raise InvalidArgument(_c.SS_E_INVALID_ARG, f"a {type(v).__name__} is not a session id") from None
     if not 0 <= v <= 0xFFFFFFFF:
         raise InvalidArgument(_c.SS_E_INVALID_ARG, f"session id {v} is not a 32-bit number")
+    return v
+
+
+def open_callback(read_phys, phys_size=0, *, cpu=None, paging_mode=None, dtb=None, generation=None,
+                  name="callback"):
+    """Opens a source whose physical memory a Python callable serves (a debugger's, a
+    hypervisor's): read_phys(pa, n) returns the n bytes at physical pa (any bytes-like
+    object). phys_size: bytes of physical memory [0, phys_size), a multiple of 4096
+    (0: unknown, 2^52). What the host knows of the CPU: cpu() returning a dict of cr0,
+    cr3, cr4, efer (called whenever the library asks: live values), or paging_mode
+    ("x64", ...) and dtb. generation(): an int that changes whenever the target may have
+    run (the translation caches flush). name: for messages. A context manager.
+
+    read_phys may raise sessionspace.ReadError(STATUS_CODES["no_page"]) for memory
+    that is not there (its status is kept: no_page, range, io, short_read); any other
+    exception reads as "io", fewer bytes than asked as "short_read" (the bytes given
+    are used), more as "corrupt", a non-bytes answer as "invalid_arg". The resulting
+    ReadError / TranslationError names what the callable did, with its exception as
+    __cause__. The callables are held until the source (and every Space opened from
+    it) is closed, then released. A callable that holds the Source itself makes a
+    cycle the garbage collector cannot see through C: close the Source explicitly."""
+    status, ptr, ctx, message = _c.ssp_callback_open(read_phys, _phys_size(phys_size), cpu, generation,
+                                                     _mode(paging_mode), 0 if dtb is None else parse_va(dtb),
+                                                     str(name))
+    _check(status, message)
+    self = Source.__new__(Source)
+    self.spec = f"callback:{name}"
+    self._h = _SourceHandle(ptr, self.spec, ctx)
+    return self
+
+
+def _phys_size(n):
+    try:
+        v = n.__index__()
+    except (AttributeError, TypeError):
+        raise InvalidArgument(_c.SS_E_INVALID_ARG, f"phys_size must be an int, not {type(n).__name__}") from None
+    if not 0 <= v <= _U64_MAX:
+        raise InvalidArgument(_c.SS_E_INVALID_ARG, f"phys_size {v} is not in 0 .. 2^64-1")
     return v
 
 
