@@ -90,7 +90,7 @@ START_TEST(init_macros_and_functions)
     memset(&sf, 0xa5, sizeof sf);
     ck_assert_int_eq(ss_scan_options_init(&sf, SS_SCAN_OPTIONS_VERSION), SS_OK);
     ck_assert_uint_eq(sf.version, sm.version);
-    ck_assert_int_eq(sf.mode, SS_MODE_X64);
+    ck_assert_int_eq(sf.mode, SS_MODE_AUTO); /* 0: the default, x64 */
     ck_assert_int_eq(sf.mode, sm.mode);
     ck_assert_uint_eq(sf.min_kernel_entries | sf.min_zero_entries | sf.max_pa | sf.progress_step, 0);
     ck_assert_ptr_null(sf.progress);

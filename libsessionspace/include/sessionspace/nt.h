@@ -54,13 +54,21 @@ typedef struct ss_nt_options {
 } ss_nt_options;
 
 #define SS_NT_OPTIONS_VERSION 2
+/* Sets the version and nothing else: every other member starts at its (zero) default. */
+#ifdef __cplusplus
 #define SS_NT_OPTIONS_INIT                                                                                   \
     {                                                                                                        \
-        SS_NT_OPTIONS_VERSION, NULL, NULL, SS_MODE_AUTO, 0, 0, 0, 0, NULL, NULL                              \
+        SS_NT_OPTIONS_VERSION                                                                                \
     }
+#else /* designated: no missing-initializer warning under -Wextra */
+#define SS_NT_OPTIONS_INIT                                                                                   \
+    {                                                                                                        \
+        .version = SS_NT_OPTIONS_VERSION                                                                     \
+    }
+#endif
 
-/* Initialises *o to SS_NT_OPTIONS_INIT for `version` (1 or 2: only that version's members
-   are written). SS_E_INVALID_ARG: NULL, unknown version. */
+/* Initialises *o as SS_NT_OPTIONS_INIT does (version set, the rest zero) for `version` (1 or 2: only that
+   version's members are written). SS_E_INVALID_ARG: NULL, unknown version. */
 ss_status ss_nt_options_init(ss_nt_options *o, unsigned version);
 
 /*

@@ -60,10 +60,18 @@ typedef struct ss_scan_options {
 } ss_scan_options;
 
 #define SS_SCAN_OPTIONS_VERSION 1
+/* Sets the version and nothing else: every other member starts at its (zero) default. */
+#ifdef __cplusplus
 #define SS_SCAN_OPTIONS_INIT                                                                                 \
     {                                                                                                        \
-        SS_SCAN_OPTIONS_VERSION, SS_MODE_X64, 0, 0, 0, 0, NULL, NULL                                         \
+        SS_SCAN_OPTIONS_VERSION                                                                              \
     }
+#else /* designated: no missing-initializer warning under -Wextra */
+#define SS_SCAN_OPTIONS_INIT                                                                                 \
+    {                                                                                                        \
+        .version = SS_SCAN_OPTIONS_VERSION                                                                   \
+    }
+#endif
 
 /*
  * Initialises *opts as SS_SCAN_OPTIONS_INIT does, for callers that cannot use the macro

@@ -82,10 +82,18 @@ typedef struct ss_open_options {
 } ss_open_options;
 
 #define SS_OPEN_OPTIONS_VERSION 1
+/* Sets the version and nothing else: every other member starts at its (zero) default. */
+#ifdef __cplusplus
 #define SS_OPEN_OPTIONS_INIT                                                                                 \
     {                                                                                                        \
-        SS_OPEN_OPTIONS_VERSION, 0                                                                           \
+        SS_OPEN_OPTIONS_VERSION                                                                              \
     }
+#else /* designated: no missing-initializer warning under -Wextra */
+#define SS_OPEN_OPTIONS_INIT                                                                                 \
+    {                                                                                                        \
+        .version = SS_OPEN_OPTIONS_VERSION                                                                   \
+    }
+#endif
 
 /*
  * Initialises *opts as SS_OPEN_OPTIONS_INIT does, for callers that cannot use the macro

@@ -191,11 +191,8 @@ static ss_status params_from(ss_source *src, const ss_scan_options *opts, scan_p
 ss_status ss_scan_options_init(ss_scan_options *opts, unsigned version)
 {
     _Static_assert(offsetof(ss_scan_options, version) == 0, "version first");
-    ss_status st =
-        ss_versioned_init(opts, sizeof *opts, version, SS_SCAN_OPTIONS_VERSION); /* all in version 1 */
-    if (st == SS_OK)
-        opts->mode = SS_MODE_X64;
-    return st;
+    /* all in version 1; mode 0 (SS_MODE_AUTO) means the default, x64 */
+    return ss_versioned_init(opts, sizeof *opts, version, SS_SCAN_OPTIONS_VERSION);
 }
 
 ss_status ss_scan_run(ss_source *src, const ss_scan_options *opts, ss_scan_found_fn found, void *arg,
