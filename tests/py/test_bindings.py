@@ -106,6 +106,20 @@ class SourceTests(Image):
             ss.open("bogus:" + junk)
         self.assertEqual(cm.exception.status_name, "unsupported")
 
+    def test_pread_survives_truncation(self):
+        # A copy of the image, opened with pread=True, then cut to 1 MiB under the open
+        # source: reads past the cut raise "truncated"; bytes before it still read.
+        path = os.path.join(self.tmp.name, "shrinking.raw")
+        with open(path, "wb") as f:
+            f.write(self.mem)
+        with ss.open("raw:" + path, pread=True) as src:
+            self.assertEqual(src.read_phys(8 * MiB, 16), self.mem[8 * MiB:8 * MiB + 16])
+            os.truncate(path, MiB)
+            with self.assertRaises(ss.Error) as cm:
+                src.read_phys(8 * MiB, 16)
+            self.assertEqual(cm.exception.status_name, "truncated")
+            self.assertEqual(src.read_phys(4096, 16), self.mem[4096:4096 + 16])
+
     def test_read_phys_errors(self):
         with ss.open(self.dmp) as src:
             # 2 MiB is not in the dump (mkimage writes nothing there): no_page, not zeros.

@@ -319,9 +319,17 @@ def _callback_cause(h, e):
 class Source:
     """An open memory source (dump file, raw image, ELF core ...). See open()."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, pread=False):
         spec = str(spec)
-        status, ptr, message = _c.ss_source_open(spec)
+        if pread:
+            # SS_OPEN_PREAD: every read after open is a pread, so a file truncated while
+            # it is open gives a "truncated" error instead of a SIGBUS (source.h).
+            opts = _c.ss_open_options()
+            _check(_c.ss_open_options_init(opts, _c.SS_OPEN_OPTIONS_VERSION), "ss_open_options_init")
+            opts.flags = _c.SS_OPEN_PREAD
+            status, ptr, message = _c.ss_source_open_ex(spec, opts)
+        else:
+            status, ptr, message = _c.ss_source_open(spec)
         _check(status, message)
         self._h = _SourceHandle(ptr, spec)
         self.spec = spec
@@ -1051,10 +1059,13 @@ def _phys_size(n):
     return v
 
 
-def open(spec):  # noqa: A001 - the module's verb, like io.open
+def open(spec, pread=False):  # noqa: A001 - the module's verb, like io.open
     """Opens a memory source: "PATH" (format sniffed) or "FORMAT:PATH" ("raw:", "dmp:",
-    "elf:", "kdump:", "lime:"). A context manager. Raises NotFound, FormatError, ..."""
-    return Source(spec)
+    "elf:", "kdump:", "lime:", "vmi:", "kd:"). A context manager. Raises NotFound,
+    FormatError, ... With pread=True (SS_OPEN_PREAD) a file that may shrink while open (a
+    dump still being copied) is read with pread: a truncated file raises "truncated"
+    instead of killing the process with SIGBUS, at the cost of zero-copy pages."""
+    return Source(spec, pread)
 
 
 del _name, _code
