@@ -101,7 +101,7 @@ ss_status ss_space_open_ex(ss_source *src, ss_mode mode, uint64_t dtb, const ss_
     if (!s->opts.no_cache) {
         st = ss_tcache_new(&s->walker, src, root, s->opts.cache_entries, &s->cache);
         if (st != SS_OK) {
-            uint32_t entries = s->opts.cache_entries;
+            uint32_t entries = s->opts.cache_entries ? s->opts.cache_entries : 65536; /* 0: the default */
             ss_frame_cache_free(s->frames);
             free(s);
             return ss_fail(err, st, "ss_space_open: cannot allocate a translation cache of %u entries: %s",
