@@ -183,9 +183,21 @@ void ss_file_settle(ss_file *f);
 ss_status ss_file_copy(const ss_file *f, uint64_t off, void *buf, size_t len);
 
 /*
+ * Bytes that version `version` of a versioned struct holds, from sizes[v - 1] for each
+ * version v in 1..n: members are only ever appended, so a caller built against an older
+ * header passes a shorter struct and only that prefix may be read (SQLite's iVersion).
+ * 0 for a version outside 1..n.
+ */
+static inline size_t ss_versioned_size(unsigned version, const size_t *sizes, size_t n)
+{
+    return version >= 1 && version <= n ? sizes[version - 1] : 0;
+}
+
+/*
  * The body of an ss_<struct>_init(obj, version) for a versioned struct whose first
- * member is `unsigned version` and whose members are all in version 1 (SQLite's
- * iVersion, libgit2's git_odb_init_backend): zeroes size bytes and sets the version.
+ * member is `unsigned version` (SQLite's iVersion, libgit2's git_odb_init_backend):
+ * zeroes size bytes -- sizeof the struct when all its members are in version 1, else
+ * ss_versioned_size() of that version -- and sets the version.
  * SS_E_INVALID_ARG: obj is NULL, version is 0 or above max.
  */
 static inline ss_status ss_versioned_init(void *obj, size_t size, unsigned version, unsigned max)

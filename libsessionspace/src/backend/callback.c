@@ -111,27 +111,16 @@ static const ss_backend_ops cb_backend = {
     .close = cb_close,
 };
 
-/*
- * Bytes of ss_callback_ops that a table of `version` holds: members are only ever
- * appended, so a host built against an older header passes a shorter table and only
- * that prefix may be read (as space.c does for ss_space_options).
- */
-static size_t ops_size(unsigned version)
-{
-    switch (version) {
-    case 1: return sizeof(ss_callback_ops); /* version 2 will end version 1 at its first new member */
-    default: return 0;
-    }
-}
+/* Bytes each version of ss_callback_ops holds (see ss_versioned_size); version 2 will end
+ * version 1 at its first new member. */
+static const size_t ops_sizes[] = {sizeof(ss_callback_ops)};
+#define N_OPS_SIZES (sizeof ops_sizes / sizeof ops_sizes[0])
+_Static_assert(N_OPS_SIZES == SS_CALLBACK_OPS_VERSION, "one size per ss_callback_ops version");
 
 ss_status ss_callback_ops_init(ss_callback_ops *ops, unsigned version)
 {
-    size_t n = ops ? ops_size(version) : 0;
-    if (!n)
-        return SS_E_INVALID_ARG;
-    memset(ops, 0, n);
-    ops->version = version;
-    return SS_OK;
+    return ss_versioned_init(ops, ss_versioned_size(version, ops_sizes, N_OPS_SIZES), version,
+                             SS_CALLBACK_OPS_VERSION);
 }
 
 ss_status ss_source_open_callback(const ss_callback_ops *ops, void *ctx, ss_source **out, ss_error *err)
@@ -140,7 +129,7 @@ ss_status ss_source_open_callback(const ss_callback_ops *ops, void *ctx, ss_sour
         *out = NULL;
     if (!ops || !out)
         return ss_fail(err, SS_E_INVALID_ARG, "ss_source_open_callback: NULL %s", ops ? "out" : "ops");
-    size_t ops_bytes = ops_size(ops->version);
+    size_t ops_bytes = ss_versioned_size(ops->version, ops_sizes, N_OPS_SIZES);
     if (!ops_bytes)
         return ss_fail(err, SS_E_INVALID_ARG, "callback ops version %u not supported (this library: %u)",
                        ops->version, SS_CALLBACK_OPS_VERSION);

@@ -5,27 +5,16 @@
 
 #include "space_internal.h"
 
-/*
- * Bytes of ss_space_options that a struct of `version` holds: members are only
- * ever appended, so a caller built against an older header passes a shorter
- * struct and only that prefix may be read (the rest keeps its zero default).
- */
-static size_t options_size(unsigned version)
-{
-    switch (version) {
-    case 1: return sizeof(ss_space_options); /* version 2 will end version 1 at its first new member */
-    default: return 0;
-    }
-}
+/* Bytes each version of ss_space_options holds (see ss_versioned_size); version 2 will end
+ * version 1 at its first new member. */
+static const size_t options_sizes[] = {sizeof(ss_space_options)};
+#define N_OPTIONS_SIZES (sizeof options_sizes / sizeof options_sizes[0])
+_Static_assert(N_OPTIONS_SIZES == SS_SPACE_OPTIONS_VERSION, "one size per ss_space_options version");
 
 ss_status ss_space_options_init(ss_space_options *opts, unsigned version)
 {
-    size_t n = opts ? options_size(version) : 0;
-    if (!n)
-        return SS_E_INVALID_ARG;
-    memset(opts, 0, n);
-    opts->version = version;
-    return SS_OK;
+    return ss_versioned_init(opts, ss_versioned_size(version, options_sizes, N_OPTIONS_SIZES), version,
+                             SS_SPACE_OPTIONS_VERSION);
 }
 
 ss_status ss_space_open(ss_source *src, ss_mode mode, uint64_t dtb, const ss_space_options *opts,
@@ -47,7 +36,7 @@ ss_status ss_space_open_ex(ss_source *src, ss_mode mode, uint64_t dtb, const ss_
     memset(&o, 0, sizeof o); /* every default is zero (space.h) */
     o.version = SS_SPACE_OPTIONS_VERSION;
     if (opts) {
-        size_t n = opts->version ? options_size(opts->version) : 0;
+        size_t n = ss_versioned_size(opts->version, options_sizes, N_OPTIONS_SIZES);
         if (!n)
             return ss_fail(err, SS_E_INVALID_ARG,
                            "ss_space_open: options version %u is not one this library knows (1 to %u); "
